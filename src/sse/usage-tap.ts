@@ -1,0 +1,167 @@
+import { SseScanner } from "./sse-scanner";
+
+/**
+ * Carries an upstream SSE body to the client while the SseScanner reads it on
+ * the side. The gateway owns the upstream reader so that the two ways a stream
+ * can end early stay apart on the bill: an error from `read()` is upstream's, a
+ * failed `write()` (the returned stream was cancelled) is the client's.
+ *
+ * Backpressure: each chunk is written, and the write awaited, before the next
+ * read, so the client's pace sets upstream's pace and nothing queues here.
+ */
+
+/** A usage-only event is a few hundred bytes; a partial event larger than this cannot be one. */
+export const MAX_HELD_EVENT_BYTES = 16 * 1024;
+
+export type StreamEnd = "completed" | "client_aborted" | "upstream_error";
+
+export interface StreamReport {
+  end: StreamEnd;
+  scanner: SseScanner;
+  /** Date.now() when the first upstream chunk arrived, or null if none did. */
+  firstChunkAt: number | null;
+}
+
+export interface UsageTapOptions {
+  /**
+   * Withhold a usage-only event (`"choices": []`): set when the gateway itself
+   * asked for usage, so a client that did not would not see a chunk it cannot read.
+   */
+  withholdUsageOnly: boolean;
+  /** Called when the client goes away, to stop the upstream request (it costs money). */
+  onClientGone?: () => void;
+}
+
+/**
+ * Splits each chunk around usage-only events. Bytes of an unfinished event are
+ * held (as views, never copied) only while it may still be one.
+ */
+class UsageOnlyFilter {
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private partialSent = false;
+  private chunk: Uint8Array = new Uint8Array(0);
+  private out: Uint8Array[] = [];
+  private runStart = 0;
+  private eventStart = 0;
+
+  readonly onEvent = (endOffset: number, isUsageOnly: boolean): void => {
+    if (isUsageOnly && !this.partialSent) {
+      if (this.eventStart > this.runStart) this.out.push(this.chunk.subarray(this.runStart, this.eventStart));
+      this.runStart = endOffset;
+      this.dropHeld();
+    } else {
+      this.flushHeld();
+    }
+    this.partialSent = false;
+    this.eventStart = endOffset;
+  };
+
+  begin(chunk: Uint8Array): void {
+    this.chunk = chunk;
+    this.out = [];
+    this.runStart = 0;
+    this.eventStart = 0;
+  }
+
+  /** After the scanner saw the chunk: what to send now. */
+  finishChunk(): Uint8Array[] {
+    const tail = this.chunk.length - this.eventStart;
+    if (tail > 0 && !this.partialSent && this.heldBytes + tail <= MAX_HELD_EVENT_BYTES) {
+      if (this.eventStart > this.runStart) this.out.push(this.chunk.subarray(this.runStart, this.eventStart));
+      this.held.push(this.chunk.subarray(this.eventStart));
+      this.heldBytes += tail;
+    } else {
+      this.flushHeld();
+      if (this.chunk.length > this.runStart) this.out.push(this.chunk.subarray(this.runStart));
+      if (tail > 0) this.partialSent = true;
+    }
+    return this.out;
+  }
+
+  /** The stream ended: whatever is still held was not withheld by the scanner's last event. */
+  finishStream(): Uint8Array[] {
+    this.flushHeld();
+    return this.out;
+  }
+
+  /** Start of the stream's end: events the scanner completes now refer to held bytes only. */
+  beginEnd(): void {
+    this.begin(new Uint8Array(0));
+  }
+
+  private flushHeld(): void {
+    if (this.held.length > 0) this.out.unshift(...this.held);
+    this.dropHeld();
+  }
+
+  private dropHeld(): void {
+    this.held = [];
+    this.heldBytes = 0;
+  }
+}
+
+export function usageTap(
+  upstream: ReadableStream<Uint8Array>,
+  options: UsageTapOptions,
+): { body: ReadableStream<Uint8Array>; done: Promise<StreamReport> } {
+  const filter = options.withholdUsageOnly ? new UsageOnlyFilter() : null;
+  const scanner = new SseScanner(filter?.onEvent);
+  const { readable, writable } = new IdentityTransformStream();
+  const done = pump(upstream.getReader(), writable.getWriter(), scanner, filter, options);
+  return { body: readable as ReadableStream<Uint8Array>, done };
+}
+
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  scanner: SseScanner,
+  filter: UsageOnlyFilter | null,
+  options: UsageTapOptions,
+): Promise<StreamReport> {
+  let firstChunkAt: number | null = null;
+  const report = (end: StreamEnd): StreamReport => ({ end, scanner, firstChunkAt });
+  const clientGone = (): StreamReport => {
+    options.onClientGone?.();
+    reader.cancel().catch(() => {});
+    return report("client_aborted");
+  };
+
+  for (;;) {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (err) {
+      // The connection to Tensoras broke: the client's stream must fail too, not end cleanly.
+      scanner.end();
+      await writer.abort(err).catch(() => {});
+      return report("upstream_error");
+    }
+    if (result.done) break;
+    const chunk = result.value;
+    firstChunkAt ??= Date.now();
+    try {
+      if (filter) {
+        filter.begin(chunk);
+        scanner.push(chunk);
+        for (const part of filter.finishChunk()) await writer.write(part);
+      } else {
+        scanner.push(chunk);
+        await writer.write(chunk);
+      }
+    } catch {
+      return clientGone();
+    }
+  }
+
+  filter?.beginEnd();
+  scanner.end();
+  try {
+    if (filter) for (const part of filter.finishStream()) await writer.write(part);
+    await writer.close();
+  } catch {
+    return clientGone();
+  }
+  const complete = scanner.error === null && (scanner.sawDone || scanner.usage !== null);
+  return report(complete ? "completed" : "upstream_error");
+}

@@ -1,0 +1,29 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // The upstream is never reached: tests mock globalThis.fetch.
+            TENSORAS_BASE_URL: "https://tensoras.test",
+            TENSORAS_API_KEY: "tns-upstream-secret-for-tests",
+            ADMIN_TOKEN: "admin-token-for-tests",
+            UPSTREAM_TIMEOUT_MS: "2000",
+            MAX_REQUEST_BYTES: "65536",
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["./test/helpers/apply-migrations.ts"],
+    },
+  };
+});
