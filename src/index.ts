@@ -1,5 +1,8 @@
+import { app } from "./app";
+import type { Env } from "./env";
+import { consumeUsageBatch } from "./metering/consumer";
+
 export default {
-  async fetch(): Promise<Response> {
-    return new Response("starting", { status: 503 });
-  },
+  fetch: app.fetch,
+  queue: consumeUsageBatch,
 } satisfies ExportedHandler<Env>;

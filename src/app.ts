@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { gatewayKeyAuth } from "./auth/gateway-key-auth";
+import type { AppEnv } from "./env";
+import { errorResponse, GatewayError } from "./errors";
+import { metering } from "./metering/meter";
+import { dataPlane } from "./proxy/routes";
+import { requestId } from "./request-id";
+
+export const app = new Hono<AppEnv>();
+
+app.use(requestId());
+
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+// Order matters: authenticate first (no record for an anonymous caller), then
+// meter every authenticated request, whatever happens to it next.
+app.use("/v1/*", gatewayKeyAuth(), metering());
+app.route("/v1", dataPlane);
+
+app.notFound((c) => {
+  throw new GatewayError(404, "unknown_route", `Unknown route: ${c.req.method} ${c.req.path}.`);
+});
+
+app.onError((err, c) => {
+  if (err instanceof GatewayError) return errorResponse(err, c.get("requestId"));
+  if (err instanceof HTTPException) {
+    return errorResponse(new GatewayError(err.status, "http_error", err.message || "Request failed."), c.get("requestId"));
+  }
+  // Unexpected: log what happened (never the request's headers, which hold keys) and answer 500.
+  console.error(JSON.stringify({ message: "unhandled error", request_id: c.get("requestId"), error: String(err), stack: err.stack }));
+  return errorResponse(new GatewayError(500, "internal_error", "The gateway failed to handle this request."), c.get("requestId"));
+});

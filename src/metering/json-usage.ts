@@ -1,0 +1,84 @@
+/**
+ * Reads `usage` from a non-streamed JSON response body (the meter's branch of
+ * a tee; the client's branch is untouched). Bodies up to MAX_PARSED_BYTES are
+ * parsed whole; beyond that (big embedding batches) only the tail is kept, where
+ * OpenAI-style responses put `usage`, so memory stays bounded.
+ */
+
+export const MAX_PARSED_BYTES = 8 * 1024 * 1024;
+const TAIL_BYTES = 64 * 1024;
+
+export interface JsonBodyReport {
+  usage: unknown;
+  finishReason: string | null;
+  /** Characters of generated text, for an estimate when usage is missing. */
+  completionChars: number;
+}
+
+function finishReasonAndText(body: Record<string, unknown>): { finishReason: string | null; completionChars: number } {
+  let finishReason: string | null = null;
+  let completionChars = 0;
+  if (Array.isArray(body.choices)) {
+    for (const choice of body.choices as { finish_reason?: unknown; text?: unknown; message?: { content?: unknown } }[]) {
+      if (finishReason === null && typeof choice?.finish_reason === "string") finishReason = choice.finish_reason;
+      const text = choice?.message?.content ?? choice?.text;
+      if (typeof text === "string") completionChars += text.length;
+    }
+  }
+  return { finishReason, completionChars };
+}
+
+/** The `{…}` value of the last `"usage":` key in a JSON text fragment, or null. */
+export function usageFromTail(text: string): unknown {
+  const keyAt = text.lastIndexOf('"usage"');
+  if (keyAt === -1) return null;
+  const start = text.indexOf("{", keyAt);
+  if (start === -1) return null;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === "\\") i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === "{") depth++;
+    else if (ch === "}" && --depth === 0) {
+      try {
+        return JSON.parse(text.slice(start, i + 1));
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+export async function readJsonBodyReport(body: ReadableStream<Uint8Array>): Promise<JsonBodyReport> {
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  let total = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    kept += chunk.length;
+    total += chunk.length;
+    while (total > MAX_PARSED_BYTES && chunks.length > 1 && kept - (chunks[0] as Uint8Array).length >= TAIL_BYTES) {
+      kept -= (chunks.shift() as Uint8Array).length;
+    }
+  }
+  const decoder = new TextDecoder();
+  const text = chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
+  if (total <= MAX_PARSED_BYTES) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === "object" && parsed !== null) {
+        const body = parsed as Record<string, unknown>;
+        return { usage: body.usage ?? null, ...finishReasonAndText(body) };
+      }
+    } catch {
+      // Not JSON after all: no usage to read.
+    }
+    return { usage: null, finishReason: null, completionChars: 0 };
+  }
+  return { usage: usageFromTail(text), finishReason: null, completionChars: 0 };
+}

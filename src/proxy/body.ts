@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import type { BodySchema, ProxiedBody } from "./schemas";
+
+export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export function maxRequestBytes(env: AppEnv["Bindings"]): number {
+  const configured = Number(env.MAX_REQUEST_BYTES);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_REQUEST_BYTES;
+}
+
+export function payloadTooLarge(limit: number): GatewayError {
+  return new GatewayError(413, "request_too_large", `Request body is larger than the gateway's limit of ${limit} bytes.`);
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+export interface CheckedBody {
+  /** The body exactly as received, to forward when nothing needs changing. */
+  raw: ArrayBuffer;
+  text: string;
+  body: ProxiedBody;
+}
+
+/** Reads (already size-limited by bodyLimit) and checks a JSON body; 400 names the field. */
+export async function readCheckedBody(c: Context<AppEnv>, schema: BodySchema): Promise<CheckedBody> {
+  const raw = await c.req.arrayBuffer();
+  let text: string;
+  let json: unknown;
+  try {
+    text = decoder.decode(raw);
+    json = JSON.parse(text);
+  } catch {
+    throw new GatewayError(400, "invalid_json", "Request body is not valid JSON.");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new GatewayError(400, "invalid_json", "Request body must be a JSON object.");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue && issue.path.length > 0 ? issue.path.join(".") : null;
+    throw new GatewayError(400, "invalid_request_body", `Invalid request body: ${issue?.message ?? "not accepted"}.`, { param });
+  }
+  return { raw, text, body: parsed.data };
+}

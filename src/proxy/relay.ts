@@ -1,0 +1,91 @@
+import { estimatedUsage } from "../metering/estimate";
+import { readJsonBodyReport } from "../metering/json-usage";
+import type { RequestMeter } from "../metering/meter";
+import { estimateTokensFromChars, NO_TOKENS, normalizeUsage } from "../metering/usage";
+import { type StreamReport, usageTap } from "../sse/usage-tap";
+import { clientResponseHeaders } from "./headers";
+import type { UpstreamResponse } from "./upstream";
+
+export interface RelayOptions {
+  requestId: string;
+  meter: RequestMeter;
+  waitUntil: (work: Promise<unknown>) => void;
+  /** The gateway added stream_options.include_usage: withhold a usage-only event. */
+  injectedIncludeUsage: boolean;
+  /** Chat, completions and embeddings cost tokens; listing models does not. */
+  costsTokens: boolean;
+  estimatePromptTokens: () => number;
+}
+
+/**
+ * Returns Tensoras's answer to the caller as received and settles the meter
+ * from it: errors pass through as they are, JSON is read on a tee branch,
+ * SSE through the usage tap.
+ */
+export function relayResponse(upstream: UpstreamResponse, options: RelayOptions): Response {
+  const { response } = upstream;
+  const headers = clientResponseHeaders(response.headers, options.requestId);
+  const init = { status: response.status, statusText: response.statusText, headers };
+
+  if (!response.ok || response.body === null) {
+    // Upstream's own error (429 with Retry-After, 400, 5xx…) goes back untouched.
+    options.meter.settle({
+      status: response.status,
+      outcome: response.ok ? "completed" : "upstream_error",
+      usage: NO_TOKENS,
+      usageSource: "none",
+      firstByteAt: upstream.headersAt,
+    });
+    return new Response(response.body, init);
+  }
+
+  options.meter.deferred = true;
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    const tap = usageTap(response.body, { withholdUsageOnly: options.injectedIncludeUsage, onClientGone: upstream.abort });
+    options.waitUntil(tap.done.then((report) => settleStream(report, response.status, options)));
+    return new Response(tap.body, init);
+  }
+
+  const [toClient, toMeter] = response.body.tee();
+  options.waitUntil(settleJson(toMeter, upstream.headersAt, response.status, options));
+  return new Response(toClient, init);
+}
+
+function settleStream(report: StreamReport, status: number, options: RelayOptions): void {
+  const { scanner } = report;
+  const upstreamUsage = normalizeUsage(scanner.usage);
+  options.meter.settle({
+    status,
+    outcome: report.end,
+    // Real usage when Tensoras sent it; otherwise one token per streamed event, and the prompt from the request.
+    usage: upstreamUsage ?? estimatedUsage(options.estimatePromptTokens(), scanner.dataEvents),
+    usageSource: upstreamUsage ? "upstream" : "estimated",
+    finishReason: scanner.finishReason(),
+    firstByteAt: report.firstChunkAt,
+  });
+}
+
+async function settleJson(body: ReadableStream<Uint8Array>, headersAt: number, status: number, options: RelayOptions): Promise<void> {
+  try {
+    const report = await readJsonBodyReport(body);
+    const usage = normalizeUsage(report.usage);
+    const estimate = options.costsTokens && usage === null;
+    options.meter.settle({
+      status,
+      outcome: "completed",
+      usage: usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
+      usageSource: usage ? "upstream" : estimate ? "estimated" : "none",
+      finishReason: report.finishReason,
+      firstByteAt: headersAt,
+    });
+  } catch {
+    // The body broke off: Tensoras did the work, so the prompt at least is billed.
+    options.meter.settle({
+      status,
+      outcome: "upstream_error",
+      usage: options.costsTokens ? estimatedUsage(options.estimatePromptTokens(), 0) : NO_TOKENS,
+      usageSource: options.costsTokens ? "estimated" : "none",
+      firstByteAt: headersAt,
+    });
+  }
+}
