@@ -24,6 +24,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
+      testTimeout: 15_000,
     },
   };
 });

@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { callGateway, chat, mockUpstream, seedKey, UPSTREAM_KEY, USAGE, waitForUsage } from "../helpers/gateway";
+
+afterEach(() => vi.restoreAllMocks());
+
+const COMPLETION = {
+  id: "chatcmpl-9",
+  object: "chat.completion",
+  model: "llama-3.3-70b",
+  choices: [{ index: 0, message: { role: "assistant", content: "Hello there" }, finish_reason: "stop" }],
+  usage: USAGE,
+};
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe("forwarding to Tensoras", () => {
+  it("sends the same path and query to TENSORAS_BASE_URL with the gateway's own key", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream(() => Response.json({ object: "list", data: [] }));
+    await callGateway("/v1/models?limit=2&after=x", { key });
+    expect(calls[0]?.url).toBe("https://tensoras.test/v1/models?limit=2&after=x");
+    expect(calls[0]?.headers.get("authorization")).toBe(`Bearer ${UPSTREAM_KEY}`);
+  });
+
+  it("sends the same sortable request id upstream and back to the client", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream(() => Response.json(COMPLETION, { headers: { "x-request-id": "tns-abc" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] }, { headers: { "x-request-id": "client-chosen" } });
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(UUID_V7);
+    expect(calls[0]?.headers.get("x-request-id")).toBe(id);
+    expect(res.headers.get("x-tensoras-request-id")).toBe("tns-abc");
+  });
+
+  it("drops hop-by-hop headers, cookies and Cloudflare's own headers, and keeps the rest", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream(() => Response.json(COMPLETION));
+    await chat(
+      key,
+      { model: "llama-3.3-70b", messages: [] },
+      {
+        headers: {
+          connection: "keep-alive, x-secret-hop",
+          "x-secret-hop": "1",
+          "keep-alive": "timeout=5",
+          "proxy-authorization": "Basic abc",
+          cookie: "session=1",
+          "cf-connecting-ip": "203.0.113.9",
+          "cf-ray": "abc",
+          "x-forwarded-for": "203.0.113.9",
+          "openai-organization": "org-1",
+          "user-agent": "OpenAI/JS 6.0.0",
+        },
+      },
+    );
+    const sent = calls[0]?.headers as Headers;
+    for (const name of ["x-secret-hop", "keep-alive", "proxy-authorization", "cookie", "cf-connecting-ip", "cf-ray", "x-forwarded-for"]) {
+      expect(sent.has(name), name).toBe(false);
+    }
+    expect(sent.get("openai-organization")).toBe("org-1");
+    expect(sent.get("user-agent")).toBe("OpenAI/JS 6.0.0");
+  });
+
+  it("forwards a non-streaming body byte for byte, unknown fields and formatting included", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream(() => Response.json(COMPLETION));
+    const raw = '{ "model" : "llama-3.3-70b", "messages": [{"role":"user","content":"hé"}], "temperature": 1.0, "x_vendor": {"a": [1, 2.50]} }';
+    await callGateway("/v1/chat/completions", { method: "POST", key, body: raw });
+    expect(calls[0]?.body).toBe(raw);
+  });
+
+  it("returns a JSON answer as received and meters its usage", async () => {
+    const { key, keyId, teamId } = await seedKey();
+    const upstreamBody = `${JSON.stringify(COMPLETION, null, 2)}\n`;
+    mockUpstream(() => new Response(upstreamBody, { headers: { "content-type": "application/json", "set-cookie": "__cf_bm=1" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [{ role: "user", content: "hi" }] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toBe(upstreamBody);
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({
+      team_id: teamId,
+      key_id: keyId,
+      endpoint: "/v1/chat/completions",
+      model: "llama-3.3-70b",
+      stream: false,
+      status: 200,
+      outcome: "completed",
+      finish_reason: "stop",
+      prompt_tokens: 11,
+      completion_tokens: 3,
+      total_tokens: 14,
+      cached_tokens: 2,
+      reasoning_tokens: 1,
+      usage_source: "upstream",
+    });
+  });
+
+  it("meters embeddings from the usage Tensoras returns", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream(() =>
+      Response.json({ object: "list", data: [{ object: "embedding", index: 0, embedding: [0.1] }], model: "e", usage: { prompt_tokens: 5, total_tokens: 5 } }),
+    );
+    const res = await callGateway("/v1/embeddings", { method: "POST", key, body: JSON.stringify({ model: "llama-3.1-8b", input: "hello" }) });
+    expect(res.status).toBe(200);
+    expect((await res.json()).data).toHaveLength(1);
+    expect(calls[0]?.url).toBe("https://tensoras.test/v1/embeddings");
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ endpoint: "/v1/embeddings", prompt_tokens: 5, completion_tokens: 0, total_tokens: 5, usage_source: "upstream" });
+  });
+
+  it("forwards /v1/completions and GET /v1/models/{id}", async () => {
+    const { key } = await seedKey();
+    const calls = mockUpstream((call) =>
+      call.url.endsWith("/completions")
+        ? Response.json({ choices: [{ text: "x", finish_reason: "length" }], usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 } })
+        : Response.json({ id: "qwen-3-32b", object: "model" }),
+    );
+    const completion = await callGateway("/v1/completions", { method: "POST", key, body: JSON.stringify({ model: "qwen-3-32b", prompt: "x" }) });
+    const model = await callGateway("/v1/models/qwen-3-32b", { key });
+    expect(completion.status).toBe(200);
+    await completion.arrayBuffer();
+    expect(await model.json()).toEqual({ id: "qwen-3-32b", object: "model" });
+    expect(calls.map((c) => c.url)).toEqual(["https://tensoras.test/v1/completions", "https://tensoras.test/v1/models/qwen-3-32b"]);
+    const record = await waitForUsage(model.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ endpoint: "/v1/models/qwen-3-32b", model: "qwen-3-32b", usage_source: "none", total_tokens: 0 });
+  });
+
+  it("passes an upstream 429 through with its status, Retry-After and body, and meters it", async () => {
+    const { key } = await seedKey();
+    const body = JSON.stringify({ error: { message: "Rate limit reached", type: "rate_limit_error", param: null, code: "rate_limit" } });
+    mockUpstream(() => new Response(body, { status: 429, headers: { "retry-after": "7", "content-type": "application/json" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7");
+    expect(await res.text()).toBe(body);
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ status: 429, outcome: "upstream_error", usage_source: "none" });
+  });
+
+  it("passes an upstream 500 through unchanged", async () => {
+    const { key } = await seedKey();
+    mockUpstream(() => new Response("upstream exploded", { status: 500 }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe("upstream exploded");
+  });
+});
+
+describe("upstream failures before an answer", () => {
+  it("answers 502 when Tensoras cannot be reached, and meters upstream_unreachable", async () => {
+    const { key } = await seedKey();
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("connect ECONNREFUSED 10.0.0.1:443"));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(res.status).toBe(502);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ error: { code: "upstream_unreachable", type: "api_error" } });
+    expect(text).not.toContain("10.0.0.1");
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ status: 502, outcome: "upstream_unreachable", usage_source: "none" });
+  });
+
+  it("answers 504 when Tensoras sends no headers within UPSTREAM_TIMEOUT_MS, and meters an estimate", async () => {
+    const { key } = await seedKey();
+    let aborted = false;
+    vi.spyOn(globalThis, "fetch").mockImplementation(
+      (_input, init) =>
+        new Promise((_resolve, reject) => {
+          init?.signal?.addEventListener("abort", () => {
+            aborted = true;
+            reject(new DOMException("aborted", "AbortError"));
+          });
+        }),
+    );
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [{ role: "user", content: "x".repeat(400) }] });
+    expect(res.status).toBe(504);
+    expect(aborted).toBe(true);
+    expect(await res.json()).toMatchObject({ error: { code: "upstream_timeout" } });
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ status: 504, outcome: "upstream_error", usage_source: "estimated", prompt_tokens: 104, completion_tokens: 0 });
+  });
+});
