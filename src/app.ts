@@ -18,9 +18,8 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.use("/v1/*", gatewayKeyAuth(), metering());
 app.route("/v1", dataPlane);
 
-app.notFound((c) => {
-  throw new GatewayError(404, "unknown_route", `Unknown route: ${c.req.method} ${c.req.path}.`);
-});
+// Returned, not thrown: a thrown error here skips the metering middleware's epilogue.
+app.notFound((c) => errorResponse(new GatewayError(404, "unknown_route", `Unknown route: ${c.req.method} ${c.req.path}.`), c.get("requestId")));
 
 app.onError((err, c) => {
   if (err instanceof GatewayError) return errorResponse(err, c.get("requestId"));
