@@ -42,3 +42,11 @@ declare global {
     }
   }
 }
+
+declare global {
+  namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+    }
+  }
+}

@@ -45,13 +45,16 @@ export function touchKeyStatement(db: D1Database, keyId: string, usedAt: string)
 
 /** Every statement for these records, to run in one D1 batch (one transaction). */
 export function usageWriteStatements(db: D1Database, records: UsageRecord[]): D1PreparedStatement[] {
-  const lastUsed = new Map<string, string>();
+  // Compared as instants, written in one form (toISOString): the schema accepts
+  // "…:00Z" and "…:00.500Z" alike, which do not sort as text.
+  const lastUsed = new Map<string, number>();
   for (const record of records) {
+    const startedAt = Date.parse(record.started_at);
     const seen = lastUsed.get(record.key_id);
-    if (seen === undefined || seen < record.started_at) lastUsed.set(record.key_id, record.started_at);
+    if (seen === undefined || seen < startedAt) lastUsed.set(record.key_id, startedAt);
   }
   return [
     ...records.map((record) => insertUsageEventStatement(db, record)),
-    ...[...lastUsed].map(([keyId, usedAt]) => touchKeyStatement(db, keyId, usedAt)),
+    ...[...lastUsed].map(([keyId, usedAt]) => touchKeyStatement(db, keyId, new Date(usedAt).toISOString())),
   ];
 }

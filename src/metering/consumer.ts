@@ -1,4 +1,4 @@
-import { insertUsageEventStatement, usageWriteStatements } from "../db/usage-events";
+import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
 import { type UsageRecord, UsageRecordSchema } from "./usage-record";
 
@@ -33,9 +33,10 @@ export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env):
   }
 
   // The transaction rolled back: find the rows that can be written, retry the rest.
+  // Each row goes with its key's last_used_at, as in the whole batch.
   for (const { message, record } of valid) {
     try {
-      await insertUsageEventStatement(env.DB, record).run();
+      await env.DB.batch(usageWriteStatements(env.DB, [record]));
       message.ack();
     } catch (err) {
       console.error(JSON.stringify({ message: "usage row write failed; will retry", request_id: record.request_id, error: String(err) }));

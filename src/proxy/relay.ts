@@ -6,8 +6,12 @@ import { type StreamReport, usageTap } from "../sse/usage-tap";
 import { clientResponseHeaders } from "./headers";
 import type { UpstreamResponse } from "./upstream";
 
+const MAX_REDACTED_ERROR_BYTES = 64 * 1024;
+
 export interface RelayOptions {
   requestId: string;
+  /** The gateway's Tensoras key: redacted should an upstream error ever echo it. */
+  upstreamKey: string;
   meter: RequestMeter;
   waitUntil: (work: Promise<unknown>) => void;
   /** The gateway added stream_options.include_usage: withhold a usage-only event. */
@@ -22,7 +26,7 @@ export interface RelayOptions {
  * from it: errors pass through as they are, JSON is read on a tee branch,
  * SSE through the usage tap.
  */
-export function relayResponse(upstream: UpstreamResponse, options: RelayOptions): Response {
+export async function relayResponse(upstream: UpstreamResponse, options: RelayOptions): Promise<Response> {
   const { response } = upstream;
   const headers = clientResponseHeaders(response.headers, options.requestId);
   const init = { status: response.status, statusText: response.statusText, headers };
@@ -36,7 +40,7 @@ export function relayResponse(upstream: UpstreamResponse, options: RelayOptions)
       usageSource: "none",
       firstByteAt: upstream.headersAt,
     });
-    return new Response(response.body, init);
+    return new Response(await redactedErrorBody(response, options.upstreamKey), init);
   }
 
   options.meter.deferred = true;
@@ -49,6 +53,14 @@ export function relayResponse(upstream: UpstreamResponse, options: RelayOptions)
   const [toClient, toMeter] = response.body.tee();
   options.waitUntil(settleJson(toMeter, upstream.headersAt, response.status, options));
   return new Response(toClient, init);
+}
+
+/** Error bodies are small; one that quotes the gateway's own Tensoras key must not reach the caller. */
+async function redactedErrorBody(response: Response, upstreamKey: string): Promise<ReadableStream<Uint8Array> | string | null> {
+  const declared = Number(response.headers.get("content-length") ?? 0);
+  if (response.body === null || upstreamKey === "" || declared > MAX_REDACTED_ERROR_BYTES) return response.body;
+  const text = await response.text();
+  return text.includes(upstreamKey) ? text.replaceAll(upstreamKey, "[redacted]") : text;
 }
 
 function settleStream(report: StreamReport, status: number, options: RelayOptions): void {

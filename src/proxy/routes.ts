@@ -1,9 +1,9 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { estimatedUsage, estimatePromptTokens } from "../metering/estimate";
-import { type CheckedBody, maxRequestBytes, payloadTooLarge, readCheckedBody } from "./body";
+import { maxRequestBytes, payloadTooLarge, readCheckedBody } from "./body";
 import { withIncludeUsage } from "./include-usage";
 import { relayResponse } from "./relay";
 import { type BodySchema, ChatCompletionBody, CompletionBody, EmbeddingsBody } from "./schemas";
@@ -17,7 +17,8 @@ const POST_ROUTES: { path: string; schema: BodySchema; streams: boolean }[] = [
 ];
 const GET_ROUTES = ["/models", "/models/:model{.+}"];
 
-function assertModelAllowed(allowed: string[] | null, model: string): void {
+function assertModelAllowed(c: Context<AppEnv>, model: string): void {
+  const allowed = c.get("apiKey").models;
   if (allowed !== null && !allowed.includes(model)) {
     throw new GatewayError(403, "model_not_allowed", `This key may not use the model "${model}".`, { param: "model" });
   }
@@ -29,6 +30,35 @@ function methodNotAllowed(allow: string) {
   };
 }
 
+interface ForwardOptions {
+  body: BodyInit | null;
+  injectedIncludeUsage: boolean;
+  /** Present for endpoints that cost tokens: the prompt's estimated size. */
+  estimatePromptTokens?: () => number;
+}
+
+async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Response> {
+  const meter = c.get("meter");
+  const requestId = c.get("requestId");
+  const estimatePrompt = options.estimatePromptTokens;
+  const upstream = await callTensoras(c.env, {
+    request: c.req.raw,
+    requestId,
+    body: options.body,
+    meter,
+    estimatedUsage: estimatePrompt && (() => estimatedUsage(estimatePrompt(), 0)),
+  });
+  return relayResponse(upstream, {
+    requestId,
+    upstreamKey: c.env.TENSORAS_API_KEY ?? "",
+    meter,
+    waitUntil: (work) => c.executionCtx.waitUntil(work),
+    injectedIncludeUsage: options.injectedIncludeUsage,
+    costsTokens: estimatePrompt !== undefined,
+    estimatePromptTokens: estimatePrompt ?? (() => 0),
+  });
+}
+
 export const dataPlane = new Hono<AppEnv>();
 
 for (const route of POST_ROUTES) {
@@ -36,32 +66,25 @@ for (const route of POST_ROUTES) {
     route.path,
     async function limitBody(c, next) {
       const limit = maxRequestBytes(c.env);
-      return bodyLimit({ maxSize: limit, onError: () => { throw payloadTooLarge(limit); } })(c, next);
+      return bodyLimit({
+        maxSize: limit,
+        onError: () => {
+          throw payloadTooLarge(limit);
+        },
+      })(c, next);
     },
     async function proxyJsonRequest(c) {
-      const meter = c.get("meter");
-      const checked: CheckedBody = await readCheckedBody(c, route.schema);
+      const checked = await readCheckedBody(c, route.schema);
       const { body } = checked;
+      const meter = c.get("meter");
       meter.model = body.model;
       meter.stream = route.streams && body.stream === true;
-      assertModelAllowed(c.get("apiKey").models, body.model);
-
+      assertModelAllowed(c, body.model);
       const forwarded = route.streams ? withIncludeUsage(checked.raw, checked.text, body) : { body: checked.raw, injected: false };
-      const estimatePrompt = () => estimatePromptTokens(body);
-      const upstream = await callTensoras(c.env, {
-        request: c.req.raw,
-        requestId: c.get("requestId"),
+      return forward(c, {
         body: forwarded.body,
-        meter,
-        estimatedUsage: () => estimatedUsage(estimatePrompt(), 0),
-      });
-      return relayResponse(upstream, {
-        requestId: c.get("requestId"),
-        meter,
-        waitUntil: (work) => c.executionCtx.waitUntil(work),
         injectedIncludeUsage: forwarded.injected,
-        costsTokens: true,
-        estimatePromptTokens: estimatePrompt,
+        estimatePromptTokens: () => estimatePromptTokens(body),
       });
     },
   );
@@ -70,26 +93,12 @@ for (const route of POST_ROUTES) {
 
 for (const path of GET_ROUTES) {
   dataPlane.get(path, async function proxyModels(c) {
-    const meter = c.get("meter");
     const model = c.req.param("model");
     if (model !== undefined) {
-      meter.model = model;
-      assertModelAllowed(c.get("apiKey").models, model);
+      c.get("meter").model = model;
+      assertModelAllowed(c, model);
     }
-    const upstream = await callTensoras(c.env, {
-      request: c.req.raw,
-      requestId: c.get("requestId"),
-      body: null,
-      meter,
-    });
-    return relayResponse(upstream, {
-      requestId: c.get("requestId"),
-      meter,
-      waitUntil: (work) => c.executionCtx.waitUntil(work),
-      injectedIncludeUsage: false,
-      costsTokens: false,
-      estimatePromptTokens: () => 0,
-    });
+    return forward(c, { body: null, injectedIncludeUsage: false });
   });
   dataPlane.all(path, methodNotAllowed("GET"));
 }

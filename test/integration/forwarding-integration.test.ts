@@ -102,7 +102,7 @@ describe("forwarding to Tensoras", () => {
     );
     const res = await callGateway("/v1/embeddings", { method: "POST", key, body: JSON.stringify({ model: "llama-3.1-8b", input: "hello" }) });
     expect(res.status).toBe(200);
-    expect((await res.json()).data).toHaveLength(1);
+    expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(1);
     expect(calls[0]?.url).toBe("https://tensoras.test/v1/embeddings");
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
     expect(record).toMatchObject({ endpoint: "/v1/embeddings", prompt_tokens: 5, completion_tokens: 0, total_tokens: 5, usage_source: "upstream" });
@@ -177,5 +177,41 @@ describe("upstream failures before an answer", () => {
     expect(await res.json()).toMatchObject({ error: { code: "upstream_timeout" } });
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
     expect(record).toMatchObject({ status: 504, outcome: "upstream_error", usage_source: "estimated", prompt_tokens: 104, completion_tokens: 0 });
+  });
+});
+
+describe("secrets never leave the gateway", () => {
+  it("redacts the gateway's Tensoras key if an upstream error ever quotes it", async () => {
+    const { key } = await seedKey();
+    mockUpstream(
+      () =>
+        new Response(JSON.stringify({ error: { message: `Invalid API key: ${UPSTREAM_KEY}`, type: "invalid_request_error" } }), {
+          status: 401,
+          headers: { "content-type": "application/json" },
+        }),
+    );
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(res.status).toBe(401);
+    const text = await res.text();
+    expect(text).not.toContain(UPSTREAM_KEY);
+    expect(JSON.parse(text)).toEqual({ error: { message: "Invalid API key: [redacted]", type: "invalid_request_error" } });
+  });
+
+  it("writes no key, key hash or upstream key into any log line of a request", async () => {
+    const { key, keyHash } = await seedKey();
+    const lines: string[] = [];
+    for (const level of ["log", "info", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map(String).join(" "));
+      });
+    }
+    mockUpstream(() => Response.json({ usage: USAGE }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [{ role: "user", content: "secret prompt text" }] });
+    await res.text();
+    await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(lines.some((line) => line.includes('"message":"usage"'))).toBe(true);
+    for (const secret of [key, keyHash, UPSTREAM_KEY, "secret prompt text"]) {
+      expect(lines.join("\n")).not.toContain(secret);
+    }
   });
 });
