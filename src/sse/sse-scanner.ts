@@ -50,11 +50,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function skipWhitespace(data: Uint8Array, at: number): number {
   let i = at;
-  while (i < data.length) {
-    const c = data[i];
-    if (c !== SPACE && c !== 0x09 && c !== LF && c !== CR) break;
-    i++;
-  }
+  while (data[i] === SPACE || data[i] === 0x09 || data[i] === LF || data[i] === CR) i++;
   return i;
 }
 
@@ -87,8 +83,9 @@ function parseObject(data: Uint8Array): Record<string, unknown> | null {
   }
 }
 
-function concat(parts: Uint8Array[], length: number, separator?: number): Uint8Array {
-  const out = new Uint8Array(length);
+function concat(parts: Uint8Array[], separator?: number): Uint8Array {
+  const gaps = separator === undefined ? 0 : parts.length - 1;
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, Math.max(gaps, 0)));
   let at = 0;
   parts.forEach((part, index) => {
     if (separator !== undefined && index > 0) out[at++] = separator;
@@ -98,17 +95,18 @@ function concat(parts: Uint8Array[], length: number, separator?: number): Uint8A
   return out;
 }
 
-function finishReasonOf(event: Record<string, unknown> | null): string | null {
-  const choices = event?.choices;
-  if (!Array.isArray(choices)) return null;
-  for (const choice of choices) {
-    const reason = (choice as { finish_reason?: unknown } | null)?.finish_reason;
-    if (typeof reason === "string") return reason;
-  }
-  return null;
+function finishReasonOf(data: Uint8Array | null): string | null {
+  const choices = data && parseObject(data)?.choices;
+  const reasons = Array.isArray(choices) ? choices.map((choice) => (choice as { finish_reason?: unknown } | null)?.finish_reason) : [];
+  return (reasons.find((reason) => typeof reason === "string") as string | undefined) ?? null;
 }
 
-/** Called once per completed event; `endOffset` is where it ends in the chunk just pushed. */
+/**
+ * Called at the end of every event block (each blank line, and the end of the
+ * stream when an event is unterminated); `endOffset` is where the block ends in
+ * the chunk just pushed (0 from `end()`). `isUsageOnly` is true for an event
+ * with `"choices": []` and a usage object.
+ */
 export type EventListener = (endOffset: number, isUsageOnly: boolean) => void;
 
 export class SseScanner {
@@ -124,6 +122,8 @@ export class SseScanner {
   private lineLength = 0;
   private lineTooLong = false;
   private pendingCR = false;
+  /** The blank line that ends an event was a CR at the end of a chunk. */
+  private pendingBlankLine = false;
   private dataLines: Uint8Array[] = [];
   private dataLength = 0;
   private eventIsError = false;
@@ -136,29 +136,31 @@ export class SseScanner {
   constructor(private readonly onEvent?: EventListener) {}
 
   push(chunk: Uint8Array): void {
+    // An empty chunk must not settle a pending CR: its LF may still come.
+    if (chunk.length === 0) return;
     let start = 0;
     if (this.pendingCR) {
       this.pendingCR = false;
       if (chunk[0] === LF) start = 1;
+      if (this.pendingBlankLine) {
+        // The event ends after the LF that completes its CRLF, so a withheld event takes all its bytes.
+        this.pendingBlankLine = false;
+        this.endBlock(start);
+      }
     }
-    let nextCR = chunk.indexOf(CR, start);
+    // Cached so that a stream with only one kind of line ending stays linear.
+    let nextCR = -2;
+    let nextLF = -2;
     while (start < chunk.length) {
-      const nextLF = chunk.indexOf(LF, start);
       if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
-      let end: number;
-      let after: number;
+      if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+      let end = nextLF;
+      let after = nextLF + 1;
       if (nextCR !== -1 && (nextLF === -1 || nextCR < nextLF)) {
         end = nextCR;
-        if (end + 1 === chunk.length) {
-          this.pendingCR = true;
-          after = end + 1;
-        } else {
-          after = chunk[end + 1] === LF ? end + 2 : end + 1;
-        }
-      } else if (nextLF !== -1) {
-        end = nextLF;
-        after = end + 1;
-      } else {
+        after = end + (chunk[end + 1] === LF ? 2 : 1);
+        this.pendingCR = end + 1 === chunk.length;
+      } else if (nextLF === -1) {
         this.appendPartial(chunk.subarray(start));
         return;
       }
@@ -169,92 +171,99 @@ export class SseScanner {
 
   /** The stream ended: an unterminated last event still counts (the spec drops it; a meter must not). */
   end(): void {
+    if (this.pendingBlankLine) this.endBlock(0);
+    this.pendingCR = this.pendingBlankLine = false;
     if (this.lineLength > 0) this.endLine(EMPTY, 0);
-    if (this.hasData) this.dispatch(0);
+    if (this.hasData || this.eventIsError) this.endBlock(0);
   }
 
   /** finish_reason from the last events, read once at the end of the stream. */
   finishReason(): string | null {
-    return finishReasonOf(this.lastData && parseObject(this.lastData)) ?? finishReasonOf(this.previousData && parseObject(this.previousData));
+    return finishReasonOf(this.lastData) ?? finishReasonOf(this.previousData);
   }
 
   private appendPartial(part: Uint8Array): void {
     this.lineLength += part.length;
     if (this.lineTooLong) return;
+    this.lineParts.push(part);
     if (this.lineLength > MAX_PARSED_LINE_BYTES) {
       // Keep only the head, enough to tell what kind of line it is.
       this.lineTooLong = true;
-      this.lineParts.length = 1;
-      return;
+      let kept = 0;
+      let count = 0;
+      while (kept <= DATA.length && count < this.lineParts.length) kept += (this.lineParts[count++] as Uint8Array).length;
+      this.lineParts.length = count;
     }
-    this.lineParts.push(part);
   }
 
   private endLine(tail: Uint8Array, endOffset: number): void {
-    const wasSplit = this.lineLength > 0;
     const tooLong = this.lineTooLong || this.lineLength + tail.length > MAX_PARSED_LINE_BYTES;
-    let line = tail;
-    if (wasSplit) {
-      line = tooLong ? (this.lineParts[0] as Uint8Array) : concat([...this.lineParts, tail], this.lineLength + tail.length);
-    }
+    // Only a line split across chunks is copied, once, when it ends.
+    const line = this.lineLength > 0 ? concat(tooLong ? this.lineParts : [...this.lineParts, tail]) : tail;
     this.lineParts = [];
     this.lineLength = 0;
     this.lineTooLong = false;
 
-    if (line.length === 0 && !wasSplit) {
-      if (this.hasData || this.eventIsError) this.dispatch(endOffset);
+    if (line.length === 0) {
+      // A CR at the end of the chunk: the event ends once we know whether an LF follows.
+      if (this.pendingCR) this.pendingBlankLine = true;
+      else this.endBlock(endOffset);
       return;
     }
     if (line[0] === COLON) return;
     if (startsWithAt(line, 0, DATA) && (line.length === DATA.length || line[DATA.length] === COLON)) {
       this.hasData = true;
-      if (tooLong) {
-        this.dataTooLong = true;
-        return;
-      }
-      let valueStart = DATA.length + 1;
-      if (line[valueStart] === SPACE) valueStart++;
-      const value = line.subarray(Math.min(valueStart, line.length));
-      this.dataLines.push(value);
+      const value = line.subarray(Math.min(line[DATA.length + 1] === SPACE ? DATA.length + 2 : DATA.length + 1, line.length));
       this.dataLength += value.length;
+      if (tooLong || this.dataLength > MAX_PARSED_LINE_BYTES) this.dataTooLong = true;
+      else this.dataLines.push(value);
     } else if (startsWithAt(line, 0, EVENT) && line[EVENT.length] === COLON) {
       const value = line.subarray(line[EVENT.length + 1] === SPACE ? EVENT.length + 2 : EVENT.length + 1);
       this.eventIsError = equalBytes(value, ERROR_WORD);
     }
   }
 
-  private dispatch(endOffset: number): void {
-    const lines = this.dataLines;
-    const data =
-      lines.length === 0 ? EMPTY : lines.length === 1 ? (lines[0] as Uint8Array) : concat(lines, this.dataLength + lines.length - 1, LF);
-    const tooLong = this.dataTooLong;
-    const eventIsError = this.eventIsError;
+  /** A blank line ends an event block; the listener hears of every one, so it knows where each block ends. */
+  private endBlock(endOffset: number): void {
+    let usageOnly = false;
+    if (this.hasData) {
+      usageOnly = this.dispatch();
+    } else if (this.eventIsError && this.error === null) {
+      this.error = "error event";
+    }
+    this.eventIsError = false;
+    this.onEvent?.(endOffset, usageOnly);
+  }
+
+  /** Reads one event's data; true when it is a usage-only event. */
+  private dispatch(): boolean {
+    const { dataLines: lines, dataTooLong: tooLong } = this;
+    const data = tooLong ? null : lines.length === 1 ? (lines[0] as Uint8Array) : concat(lines, LF);
     this.dataLines = [];
     this.dataLength = 0;
     this.hasData = false;
     this.dataTooLong = false;
-    this.eventIsError = false;
 
-    let usageOnly = false;
-    if (equalBytes(data, DONE)) {
+    if (data !== null && equalBytes(data, DONE)) {
       this.sawDone = true;
-    } else {
-      this.dataEvents++;
-      if (!tooLong) {
-        this.previousData = this.lastData;
-        this.lastData = data;
-        if (eventIsError || looksLikeErrorObject(data)) {
-          const event = parseObject(data);
-          if (this.error === null) this.error = event?.error ?? event ?? "error event";
-        } else if (hasUsageObject(data)) {
-          const event = parseObject(data);
-          if (event && typeof event.usage === "object" && event.usage !== null) {
-            this.usage = event.usage as Record<string, unknown>;
-            usageOnly = Array.isArray(event.choices) && event.choices.length === 0;
-          }
-        }
+      return false;
+    }
+    this.dataEvents++;
+    if (data === null) return false;
+    this.previousData = this.lastData;
+    this.lastData = data;
+    if (this.eventIsError || looksLikeErrorObject(data)) {
+      if (this.error === null) {
+        const event = parseObject(data);
+        this.error = event ? (event.error ?? event) : decoder.decode(data) || "error event";
+      }
+    } else if (hasUsageObject(data)) {
+      const event = parseObject(data);
+      if (event && typeof event.usage === "object" && event.usage !== null) {
+        this.usage = event.usage as Record<string, unknown>;
+        return Array.isArray(event.choices) && event.choices.length === 0;
       }
     }
-    this.onEvent?.(endOffset, usageOnly);
+    return false;
   }
 }

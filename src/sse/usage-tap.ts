@@ -4,7 +4,9 @@ import { SseScanner } from "./sse-scanner";
  * Carries an upstream SSE body to the client while the SseScanner reads it on
  * the side. The gateway owns the upstream reader so that the two ways a stream
  * can end early stay apart on the bill: an error from `read()` is upstream's, a
- * failed `write()` (the returned stream was cancelled) is the client's.
+ * failed `write()` (the returned stream was cancelled) is the client's. In workerd
+ * that cancel reaches the writer only at its next write: a client that leaves
+ * while upstream is silent is noticed when the next chunk arrives.
  *
  * Backpressure: each chunk is written, and the write awaited, before the next
  * read, so the client's pace sets upstream's pace and nothing queues here.
@@ -112,6 +114,7 @@ export function usageTap(
   return { body: readable as ReadableStream<Uint8Array>, done };
 }
 
+/** Never rejects: every request must reach the ledger, whatever broke. */
 async function pump(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   writer: WritableStreamDefaultWriter<Uint8Array>,
@@ -120,48 +123,58 @@ async function pump(
   options: UsageTapOptions,
 ): Promise<StreamReport> {
   let firstChunkAt: number | null = null;
-  const report = (end: StreamEnd): StreamReport => ({ end, scanner, firstChunkAt });
-  const clientGone = (): StreamReport => {
-    options.onClientGone?.();
+  let end: StreamEnd | null = null;
+  const clientGone = (): void => {
+    if (end !== null) return;
+    end = "client_aborted";
     reader.cancel().catch(() => {});
-    return report("client_aborted");
+    options.onClientGone?.();
+  };
+  const upstreamFailed = async (err: unknown): Promise<void> => {
+    if (end !== null) return;
+    // The client's stream must fail too, not end cleanly as if the answer were whole.
+    end = "upstream_error";
+    await writer.abort(err).catch(() => {});
+    await reader.cancel(err).catch(() => {});
   };
 
-  for (;;) {
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await reader.read();
-    } catch (err) {
-      // The connection to Tensoras broke: the client's stream must fail too, not end cleanly.
-      scanner.end();
-      await writer.abort(err).catch(() => {});
-      return report("upstream_error");
-    }
-    if (result.done) break;
-    const chunk = result.value;
-    firstChunkAt ??= Date.now();
-    try {
-      if (filter) {
-        filter.begin(chunk);
-        scanner.push(chunk);
-        for (const part of filter.finishChunk()) await writer.write(part);
-      } else {
-        scanner.push(chunk);
-        await writer.write(chunk);
-      }
-    } catch {
-      return clientGone();
-    }
-  }
-
-  filter?.beginEnd();
-  scanner.end();
   try {
-    if (filter) for (const part of filter.finishStream()) await writer.write(part);
-    await writer.close();
-  } catch {
-    return clientGone();
+    while (end === null) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        await upstreamFailed(err);
+        break;
+      }
+      if (result.done) break;
+      const chunk = result.value;
+      // An empty chunk carries nothing, and would flush bytes the filter holds.
+      if (chunk.byteLength === 0) continue;
+      firstChunkAt ??= Date.now();
+      filter?.begin(chunk);
+      scanner.push(chunk);
+      try {
+        for (const part of filter ? filter.finishChunk() : [chunk]) await writer.write(part);
+      } catch {
+        clientGone();
+      }
+    }
+    filter?.beginEnd();
+    scanner.end();
+    if (end === null) {
+      try {
+        if (filter) for (const part of filter.finishStream()) await writer.write(part);
+        await writer.close();
+      } catch {
+        clientGone();
+      }
+    }
+  } catch (err) {
+    // A fault in the tap itself: fail the client's stream rather than hang it, and still report.
+    console.error("usage tap failed", err);
+    await upstreamFailed(err);
   }
-  const complete = scanner.error === null && (scanner.sawDone || scanner.usage !== null);
-  return report(complete ? "completed" : "upstream_error");
+  end ??= scanner.error === null && (scanner.sawDone || scanner.usage !== null) ? "completed" : "upstream_error";
+  return { end, scanner, firstChunkAt };
 }

@@ -1,36 +1,226 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { usageTap } from "../../src/sse/usage-tap";
+import { CHAT_PLAIN, CHAT_PLAIN_EXPECTED } from "../fixtures/streams/chat-plain";
+import { chunksOf, concatBytes, encode, readChunks, splitAt, upstreamOf } from "../fixtures/streams/chunks";
+import {
+  USAGE_ONLY_EVENT,
+  WITH_USAGE_ONLY_CHUNK,
+  WITH_USAGE_ONLY_CHUNK_EXPECTED,
+  WITH_USAGE_ONLY_CHUNK_WITHHELD,
+} from "../fixtures/streams/usage-only";
 
-describe("probe", () => {
-  it("probes IdentityTransformStream", async () => {
-    const log: string[] = [];
-    const { readable, writable } = new IdentityTransformStream();
-    const writer = writable.getWriter();
-    writer.closed.then(() => log.push("closed ok"), (e) => log.push("closed rejected " + String(e)));
-    const buf = new TextEncoder().encode("hello world");
-    const a = buf.subarray(0, 5);
-    const b = buf.subarray(5);
-    const reader = readable.getReader();
-    let resolved = false;
-    const w1 = writer.write(a).then(() => { resolved = true; });
-    await new Promise((r) => setTimeout(r, 20));
-    log.push("w1 resolved before read: " + resolved);
-    log.push("buf length after write: " + buf.length + " b len " + b.length + " a len " + a.length);
-    const r1 = await reader.read();
-    await w1;
-    log.push("read1: " + new TextDecoder().decode(r1.value) + " buf len " + buf.length + " b len " + b.length);
-    // empty write
-    try { const p = writer.write(new Uint8Array(0)); await Promise.race([p, new Promise((r) => setTimeout(r, 20))]); log.push("empty write ok"); } catch (e) { log.push("empty write threw " + String(e)); }
-    const w2 = writer.write(b);
-    const r2 = await reader.read();
-    await w2;
-    log.push("read2: " + new TextDecoder().decode(r2.value));
-    const w3 = writer.write(new TextEncoder().encode("more"));
-    await new Promise((r) => setTimeout(r, 10));
-    await reader.cancel("bye");
-    try { await w3; log.push("w3 ok"); } catch (e) { log.push("w3 rejected " + String(e)); }
-    try { await writer.write(new TextEncoder().encode("x")); log.push("w4 ok"); } catch (e) { log.push("w4 rejected " + String(e)); }
-    await new Promise((r) => setTimeout(r, 10));
-    console.log(log.join("\n"));
-    expect(1).toBe(1);
+const decoder = new TextDecoder();
+const text = (chunks: Uint8Array[]) => decoder.decode(concatBytes(chunks));
+const perEvent = (stream: string) => stream.split(/(?<=\n\n)/).map(encode);
+
+/** An upstream that serves events on demand, counts pulls and records its cancellation. */
+function countingUpstream(events: number) {
+  const state = { pulls: 0, cancelled: false as boolean, cancelReason: undefined as unknown };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      state.pulls++;
+      if (state.pulls > events) controller.close();
+      else
+        controller.enqueue(
+          encode(
+            `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"t${state.pulls}"},"finish_reason":null}]}\n\n`,
+          ),
+        );
+    },
+    cancel(reason) {
+      state.cancelled = true;
+      state.cancelReason = reason;
+    },
+  });
+  return { stream, state };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("usageTap", () => {
+  it("passes the upstream bytes through unchanged, chunk for chunk, when not withholding", async () => {
+    for (const input of [perEvent(CHAT_PLAIN), perEvent(WITH_USAGE_ONLY_CHUNK), splitAt(encode(CHAT_PLAIN), [3, 200, 201, 650, 900])]) {
+      const tap = usageTap(upstreamOf(input), { withholdUsageOnly: false });
+      const out = await readChunks(tap.body);
+      expect(out).toEqual(input);
+      expect((await tap.done).end).toBe("completed");
+    }
+  });
+
+  it("reports usage, finish reason, event count and when the first chunk came", async () => {
+    const before = Date.now();
+    const tap = usageTap(upstreamOf(perEvent(CHAT_PLAIN)), { withholdUsageOnly: false });
+    await readChunks(tap.body);
+    const report = await tap.done;
+    expect(report.end).toBe("completed");
+    expect(report.scanner.usage).toEqual(CHAT_PLAIN_EXPECTED.usage);
+    expect(report.scanner.finishReason()).toBe("stop");
+    expect(report.scanner.dataEvents).toBe(CHAT_PLAIN_EXPECTED.dataEvents);
+    expect(report.firstChunkAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it("withholds the usage-only event, and only it, and still reports the usage", async () => {
+    const withheldAt = WITH_USAGE_ONLY_CHUNK.indexOf(USAGE_ONLY_EVENT);
+    const bytes = encode(WITH_USAGE_ONLY_CHUNK);
+    const at = encode(WITH_USAGE_ONLY_CHUNK.slice(0, withheldAt)).length;
+    const size = encode(USAGE_ONLY_EVENT).length;
+    const splits: number[][] = [
+      [], // one chunk
+      perEvent(WITH_USAGE_ONLY_CHUNK).map((_, i, all) => all.slice(0, i).reduce((n, c) => n + c.length, 0)),
+      [at + 3, at + 40, at + size - 1], // the event in pieces, the last one with its final \n
+      [at - 10, at + size + 4], // shares chunks with its neighbours
+    ];
+    for (const offsets of splits) {
+      const tap = usageTap(upstreamOf(splitAt(bytes, offsets)), { withholdUsageOnly: true });
+      expect(text(await readChunks(tap.body))).toBe(WITH_USAGE_ONLY_CHUNK_WITHHELD);
+      const report = await tap.done;
+      expect(report.end).toBe("completed");
+      expect(report.scanner.usage).toEqual(WITH_USAGE_ONLY_CHUNK_EXPECTED.usage);
+      expect(report.scanner.finishReason()).toBe("stop");
+    }
+  });
+
+  it("withholds a usage-only event in a CRLF stream split between its last \\r and \\n", async () => {
+    const crlf = WITH_USAGE_ONLY_CHUNK.replaceAll("\n", "\r\n");
+    const event = USAGE_ONLY_EVENT.replaceAll("\n", "\r\n");
+    const bytes = encode(crlf);
+    const eventEnd = encode(crlf.slice(0, crlf.indexOf(event) + event.length)).length;
+    const tap = usageTap(upstreamOf(splitAt(bytes, [eventEnd - 1])), { withholdUsageOnly: true });
+    expect(text(await readChunks(tap.body))).toBe(crlf.replace(event, ""));
+  });
+
+  it("keeps a `: ping` comment that precedes the withheld usage-only event", async () => {
+    const input = WITH_USAGE_ONLY_CHUNK.replace(USAGE_ONLY_EVENT, `: ping\n\n${USAGE_ONLY_EVENT}`);
+    const tap = usageTap(upstreamOf(chunksOf(input)), { withholdUsageOnly: true });
+    expect(text(await readChunks(tap.body))).toBe(input.replace(USAGE_ONLY_EVENT, ""));
+  });
+
+  it("withholds correctly across an empty upstream chunk", async () => {
+    const at = WITH_USAGE_ONLY_CHUNK.indexOf(USAGE_ONLY_EVENT) + 20;
+    const input = chunksOf(WITH_USAGE_ONLY_CHUNK.slice(0, at), "", WITH_USAGE_ONLY_CHUNK.slice(at));
+    const tap = usageTap(upstreamOf(input), { withholdUsageOnly: true });
+    expect(text(await readChunks(tap.body))).toBe(WITH_USAGE_ONLY_CHUNK_WITHHELD);
+  });
+
+  it("passes usage inside a chunk that has choices unchanged, even when withholding", async () => {
+    const input = perEvent(CHAT_PLAIN);
+    const tap = usageTap(upstreamOf(input), { withholdUsageOnly: true });
+    expect(concatBytes(await readChunks(tap.body))).toEqual(encode(CHAT_PLAIN));
+    const report = await tap.done;
+    expect(report.scanner.usage).toEqual(CHAT_PLAIN_EXPECTED.usage);
+  });
+
+  it("ends upstream_error and errors the client's body when an upstream read fails mid-stream", async () => {
+    const events = perEvent(CHAT_PLAIN);
+    let served = 0;
+    const upstream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (served === 2) controller.error(new Error("connection reset by Tensoras"));
+        else controller.enqueue(events[served++] as Uint8Array);
+      },
+    });
+    const onClientGone = vi.fn();
+    const tap = usageTap(upstream, { withholdUsageOnly: false, onClientGone });
+    const reader = tap.body.getReader();
+    expect((await reader.read()).value).toEqual(events[0]);
+    expect((await reader.read()).value).toEqual(events[1]);
+    await expect(reader.read()).rejects.toThrow();
+    const report = await tap.done;
+    expect(report.end).toBe("upstream_error");
+    expect(report.scanner.dataEvents).toBe(2);
+    expect(onClientGone).not.toHaveBeenCalled();
+  });
+
+  it("ends upstream_error when the stream ends without [DONE] and without usage", async () => {
+    const input = perEvent(CHAT_PLAIN).slice(0, 4);
+    const tap = usageTap(upstreamOf(input), { withholdUsageOnly: false });
+    expect(await readChunks(tap.body)).toEqual(input);
+    const report = await tap.done;
+    expect(report.end).toBe("upstream_error");
+    expect(report.scanner.usage).toBeNull();
+    expect(report.scanner.sawDone).toBe(false);
+  });
+
+  it("ends completed when the stream ends without [DONE] but its last chunk carried usage", async () => {
+    const input = perEvent(CHAT_PLAIN).slice(0, -1);
+    const tap = usageTap(upstreamOf(input), { withholdUsageOnly: false });
+    await readChunks(tap.body);
+    expect((await tap.done).end).toBe("completed");
+  });
+
+  it("ends upstream_error when an error event arrives mid-stream, passing its bytes to the client", async () => {
+    const error = 'data: {"error":{"message":"The model is overloaded","type":"server_error","code":"overloaded"}}\n\n';
+    const input = chunksOf(...CHAT_PLAIN.split(/(?<=\n\n)/).slice(0, 2), error, "data: [DONE]\n\n");
+    const tap = usageTap(upstreamOf(input), { withholdUsageOnly: true });
+    expect(await readChunks(tap.body)).toEqual(input);
+    const report = await tap.done;
+    expect(report.end).toBe("upstream_error");
+    expect(report.scanner.error).toEqual({ message: "The model is overloaded", type: "server_error", code: "overloaded" });
+  });
+
+  it("ends client_aborted, calls onClientGone and cancels upstream when the client cancels mid-stream", async () => {
+    const { stream, state } = countingUpstream(1000);
+    const onClientGone = vi.fn();
+    const tap = usageTap(stream, { withholdUsageOnly: false, onClientGone });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.read();
+    await reader.cancel("user closed the tab");
+    const report = await tap.done;
+    expect(report.end).toBe("client_aborted");
+    expect(onClientGone).toHaveBeenCalledTimes(1);
+    expect(state.cancelled).toBe(true);
+    const pullsAtCancel = state.pulls;
+    await settle();
+    expect(state.pulls).toBe(pullsAtCancel);
+    expect(state.pulls).toBeLessThanOrEqual(5);
+    expect(report.scanner.dataEvents).toBeLessThanOrEqual(4);
+  });
+
+  it("cancels upstream when its next chunk arrives after the client left while upstream was silent", async () => {
+    let cancelled = false;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const events = perEvent(CHAT_PLAIN);
+    const upstream = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+        c.enqueue(events[0] as Uint8Array);
+        // …then nothing for a while: the model is thinking.
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const onClientGone = vi.fn();
+    const tap = usageTap(upstream, { withholdUsageOnly: false, onClientGone });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.cancel();
+    await settle();
+    controller.enqueue(events[1] as Uint8Array);
+    const report = await tap.done;
+    expect(report.end).toBe("client_aborted");
+    expect(cancelled).toBe(true);
+    expect(onClientGone).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps backpressure: upstream is not pulled more than a couple of chunks ahead of a client that stopped reading", async () => {
+    for (const withholdUsageOnly of [false, true]) {
+      const { stream, state } = countingUpstream(1000);
+      const tap = usageTap(stream, { withholdUsageOnly });
+      const reader = tap.body.getReader();
+      await reader.read();
+      await settle();
+      const pulls = state.pulls;
+      expect(pulls).toBeLessThanOrEqual(4);
+      await settle();
+      expect(state.pulls).toBe(pulls);
+      // The client reads one more: upstream moves by about one.
+      await reader.read();
+      await settle();
+      expect(state.pulls).toBeLessThanOrEqual(pulls + 1);
+      await reader.cancel();
+      await tap.done;
+    }
   });
 });
