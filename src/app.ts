@@ -19,7 +19,9 @@ app.use("/v1/*", gatewayKeyAuth(), metering());
 app.route("/v1", dataPlane);
 
 // Returned, not thrown: a thrown error here skips the metering middleware's epilogue.
-app.notFound((c) => errorResponse(new GatewayError(404, "unknown_route", `Unknown route: ${c.req.method} ${c.req.path}.`), c.get("requestId")));
+app.notFound((c) =>
+  errorResponse(new GatewayError(404, "unknown_route", `Unknown route: ${c.req.method} ${c.req.path}.`), c.get("requestId")),
+);
 
 app.onError((err, c) => {
   if (err instanceof GatewayError) return errorResponse(err, c.get("requestId"));

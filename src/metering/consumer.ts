@@ -17,7 +17,11 @@ export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env):
       valid.push({ message, record: parsed.data });
     } else {
       console.error(
-        JSON.stringify({ message: "invalid usage record in queue; retrying towards the dead-letter queue", id: message.id, issues: parsed.error.issues }),
+        JSON.stringify({
+          message: "invalid usage record in queue; retrying towards the dead-letter queue",
+          id: message.id,
+          issues: parsed.error.issues,
+        }),
       );
       message.retry();
     }
@@ -25,7 +29,12 @@ export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env):
   if (valid.length === 0) return;
 
   try {
-    await env.DB.batch(usageWriteStatements(env.DB, valid.map((v) => v.record)));
+    await env.DB.batch(
+      usageWriteStatements(
+        env.DB,
+        valid.map((v) => v.record),
+      ),
+    );
     for (const { message } of valid) message.ack();
     return;
   } catch (err) {

@@ -20,10 +20,7 @@ function textLength(value: unknown): number {
  */
 export function estimatePromptTokens(body: Record<string, unknown>): number {
   if (Array.isArray(body.messages)) {
-    return body.messages.reduce(
-      (sum: number, message) => sum + TOKENS_PER_MESSAGE + estimateTokensFromChars(textLength(message)),
-      0,
-    );
+    return body.messages.reduce((sum: number, message) => sum + TOKENS_PER_MESSAGE + estimateTokensFromChars(textLength(message)), 0);
   }
   return estimateTokensFromChars(textLength(body.prompt ?? body.input));
 }

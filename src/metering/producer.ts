@@ -32,7 +32,11 @@ export async function recordUsage(env: Env, record: UsageRecord): Promise<void> 
   try {
     await env.DB.batch(usageWriteStatements(env.DB, [record]));
     console.warn(
-      JSON.stringify({ message: "usage queue send failed; written to D1 directly", request_id: record.request_id, error: String(lastError) }),
+      JSON.stringify({
+        message: "usage queue send failed; written to D1 directly",
+        request_id: record.request_id,
+        error: String(lastError),
+      }),
     );
   } catch (err) {
     console.error(

@@ -85,7 +85,8 @@ async function settleJson(body: ReadableStream<Uint8Array>, headersAt: number, s
     options.meter.settle({
       status,
       outcome: "completed",
-      usage: usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
+      usage:
+        usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
       usageSource: usage ? "upstream" : estimate ? "estimated" : "none",
       finishReason: report.finishReason,
       firstByteAt: headersAt,

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
-import { NO_TOKENS, type TokenUsage } from "../metering/usage";
 import type { RequestMeter } from "../metering/meter";
+import { NO_TOKENS, type TokenUsage } from "../metering/usage";
 import { upstreamRequestHeaders } from "./headers";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;

@@ -109,72 +109,75 @@ export function usageTap(
 ): { body: ReadableStream<Uint8Array>; done: Promise<StreamReport> } {
   const filter = options.withholdUsageOnly ? new UsageOnlyFilter() : null;
   const scanner = new SseScanner(filter?.onEvent);
-  const { readable, writable } = new IdentityTransformStream();
-  const done = pump(upstream.getReader(), writable.getWriter(), scanner, filter, options);
-  return { body: readable as ReadableStream<Uint8Array>, done };
-}
-
-/** Never rejects: every request must reach the ledger, whatever broke. */
-async function pump(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  scanner: SseScanner,
-  filter: UsageOnlyFilter | null,
-  options: UsageTapOptions,
-): Promise<StreamReport> {
+  const reader = upstream.getReader();
   let firstChunkAt: number | null = null;
   let end: StreamEnd | null = null;
-  const clientGone = (): void => {
+  let reportDone!: (report: StreamReport) => void;
+  // Never rejects: every request must reach the ledger, whatever broke.
+  const done = new Promise<StreamReport>((resolve) => {
+    reportDone = resolve;
+  });
+  const finish = (outcome: StreamEnd): void => {
     if (end !== null) return;
-    end = "client_aborted";
-    reader.cancel().catch(() => {});
-    options.onClientGone?.();
+    end = outcome;
+    reportDone({ end, scanner, firstChunkAt });
   };
-  const upstreamFailed = async (err: unknown): Promise<void> => {
-    if (end !== null) return;
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown): void => {
     // The client's stream must fail too, not end cleanly as if the answer were whole.
-    end = "upstream_error";
-    await writer.abort(err).catch(() => {});
-    await reader.cancel(err).catch(() => {});
+    finish("upstream_error");
+    controller.error(err);
+    reader.cancel(err).catch(() => {});
   };
 
-  try {
-    while (end === null) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (err) {
-        await upstreamFailed(err);
-        break;
-      }
-      if (result.done) break;
-      const chunk = result.value;
-      // An empty chunk carries nothing, and would flush bytes the filter holds.
-      if (chunk.byteLength === 0) continue;
-      firstChunkAt ??= Date.now();
-      filter?.begin(chunk);
-      scanner.push(chunk);
-      try {
-        for (const part of filter ? filter.finishChunk() : [chunk]) await writer.write(part);
-      } catch {
-        clientGone();
-      }
-    }
-    filter?.beginEnd();
-    scanner.end();
-    if (end === null) {
-      try {
-        if (filter) for (const part of filter.finishStream()) await writer.write(part);
-        await writer.close();
-      } catch {
-        clientGone();
-      }
-    }
-  } catch (err) {
-    // A fault in the tap itself: fail the client's stream rather than hang it, and still report.
-    console.error("usage tap failed", err);
-    await upstreamFailed(err);
-  }
-  end ??= scanner.error === null && (scanner.sawDone || scanner.usage !== null) ? "completed" : "upstream_error";
-  return { end, scanner, firstChunkAt };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      // Called only when the client wants more (highWaterMark 0): its pace is upstream's pace.
+      async pull(controller) {
+        try {
+          for (;;) {
+            let result: ReadableStreamReadResult<Uint8Array>;
+            try {
+              result = await reader.read();
+            } catch (err) {
+              scanner.end();
+              fail(controller, err);
+              return;
+            }
+            if (end !== null) return; // the client left while this read was pending
+            if (result.done) {
+              filter?.beginEnd();
+              scanner.end();
+              for (const part of filter?.finishStream() ?? []) controller.enqueue(part);
+              controller.close();
+              finish(scanner.error === null && (scanner.sawDone || scanner.usage !== null) ? "completed" : "upstream_error");
+              return;
+            }
+            const chunk = result.value;
+            // An empty chunk carries nothing, and would flush bytes the filter holds.
+            if (chunk.byteLength === 0) continue;
+            firstChunkAt ??= Date.now();
+            filter?.begin(chunk);
+            scanner.push(chunk);
+            const parts = filter ? filter.finishChunk() : [chunk];
+            for (const part of parts) controller.enqueue(part);
+            // A pull must deliver something, or the client's read would wait forever.
+            if (parts.length > 0) return;
+          }
+        } catch (err) {
+          // A fault in the tap itself: fail the client's stream rather than hang it, and still report.
+          console.error("usage tap failed", err);
+          fail(controller, err);
+        }
+      },
+      // The client went away (disconnect or cancel): stop the upstream now, even if it is silent.
+      cancel() {
+        if (end !== null) return;
+        finish("client_aborted");
+        reader.cancel().catch(() => {});
+        options.onClientGone?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { body, done };
 }

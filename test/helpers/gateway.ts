@@ -26,7 +26,12 @@ export async function seedKey(options: { models?: string[] | null; expiresAt?: s
   const keyHash = await hashKey(key);
   const now = new Date().toISOString();
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO teams (id, name, metadata, created_at, updated_at) VALUES (?, ?, '{}', ?, ?)").bind(teamId, `team ${counter}`, now, now),
+    env.DB.prepare("INSERT INTO teams (id, name, metadata, created_at, updated_at) VALUES (?, ?, '{}', ?, ?)").bind(
+      teamId,
+      `team ${counter}`,
+      now,
+      now,
+    ),
     insertKeyStatement(env.DB, {
       id: keyId,
       teamId,
@@ -102,12 +107,29 @@ export function sseResponse(events: string[] | ReadableStream<Uint8Array>, init:
             controller.close();
           },
         });
-  return new Response(body, { status: 200, ...init, headers: { "content-type": "text/event-stream", ...(init.headers as Record<string, string>) } });
+  return new Response(body, {
+    status: 200,
+    ...init,
+    headers: { "content-type": "text/event-stream", ...(init.headers as Record<string, string>) },
+  });
 }
 
-export function chunkEvent(fields: { content?: string; finish?: string | null; usage?: Record<string, unknown> | null; choices?: unknown[] }): string {
-  const choices = fields.choices ?? [{ index: 0, delta: fields.content === undefined ? {} : { content: fields.content }, finish_reason: fields.finish ?? null }];
-  const payload: Record<string, unknown> = { id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "llama-3.3-70b", choices };
+export function chunkEvent(fields: {
+  content?: string;
+  finish?: string | null;
+  usage?: Record<string, unknown> | null;
+  choices?: unknown[];
+}): string {
+  const choices = fields.choices ?? [
+    { index: 0, delta: fields.content === undefined ? {} : { content: fields.content }, finish_reason: fields.finish ?? null },
+  ];
+  const payload: Record<string, unknown> = {
+    id: "chatcmpl-1",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "llama-3.3-70b",
+    choices,
+  };
   if (fields.usage !== undefined) payload.usage = fields.usage;
   return `data: ${JSON.stringify(payload)}\n\n`;
 }

@@ -63,7 +63,8 @@ describe("forwarding to Tensoras", () => {
   it("forwards a non-streaming body byte for byte, unknown fields and formatting included", async () => {
     const { key } = await seedKey();
     const calls = mockUpstream(() => Response.json(COMPLETION));
-    const raw = '{ "model" : "llama-3.3-70b", "messages": [{"role":"user","content":"hé"}], "temperature": 1.0, "x_vendor": {"a": [1, 2.50]} }';
+    const raw =
+      '{ "model" : "llama-3.3-70b", "messages": [{"role":"user","content":"hé"}], "temperature": 1.0, "x_vendor": {"a": [1, 2.50]} }';
     await callGateway("/v1/chat/completions", { method: "POST", key, body: raw });
     expect(calls[0]?.body).toBe(raw);
   });
@@ -98,24 +99,46 @@ describe("forwarding to Tensoras", () => {
   it("meters embeddings from the usage Tensoras returns", async () => {
     const { key } = await seedKey();
     const calls = mockUpstream(() =>
-      Response.json({ object: "list", data: [{ object: "embedding", index: 0, embedding: [0.1] }], model: "e", usage: { prompt_tokens: 5, total_tokens: 5 } }),
+      Response.json({
+        object: "list",
+        data: [{ object: "embedding", index: 0, embedding: [0.1] }],
+        model: "e",
+        usage: { prompt_tokens: 5, total_tokens: 5 },
+      }),
     );
-    const res = await callGateway("/v1/embeddings", { method: "POST", key, body: JSON.stringify({ model: "llama-3.1-8b", input: "hello" }) });
+    const res = await callGateway("/v1/embeddings", {
+      method: "POST",
+      key,
+      body: JSON.stringify({ model: "llama-3.1-8b", input: "hello" }),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { data: unknown[] }).data).toHaveLength(1);
     expect(calls[0]?.url).toBe("https://tensoras.test/v1/embeddings");
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
-    expect(record).toMatchObject({ endpoint: "/v1/embeddings", prompt_tokens: 5, completion_tokens: 0, total_tokens: 5, usage_source: "upstream" });
+    expect(record).toMatchObject({
+      endpoint: "/v1/embeddings",
+      prompt_tokens: 5,
+      completion_tokens: 0,
+      total_tokens: 5,
+      usage_source: "upstream",
+    });
   });
 
   it("forwards /v1/completions and GET /v1/models/{id}", async () => {
     const { key } = await seedKey();
     const calls = mockUpstream((call) =>
       call.url.endsWith("/completions")
-        ? Response.json({ choices: [{ text: "x", finish_reason: "length" }], usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 } })
+        ? Response.json({
+            choices: [{ text: "x", finish_reason: "length" }],
+            usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+          })
         : Response.json({ id: "qwen-3-32b", object: "model" }),
     );
-    const completion = await callGateway("/v1/completions", { method: "POST", key, body: JSON.stringify({ model: "qwen-3-32b", prompt: "x" }) });
+    const completion = await callGateway("/v1/completions", {
+      method: "POST",
+      key,
+      body: JSON.stringify({ model: "qwen-3-32b", prompt: "x" }),
+    });
     const model = await callGateway("/v1/models/qwen-3-32b", { key });
     expect(completion.status).toBe(200);
     await completion.arrayBuffer();
@@ -176,7 +199,13 @@ describe("upstream failures before an answer", () => {
     expect(aborted).toBe(true);
     expect(await res.json()).toMatchObject({ error: { code: "upstream_timeout" } });
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
-    expect(record).toMatchObject({ status: 504, outcome: "upstream_error", usage_source: "estimated", prompt_tokens: 104, completion_tokens: 0 });
+    expect(record).toMatchObject({
+      status: 504,
+      outcome: "upstream_error",
+      usage_source: "estimated",
+      prompt_tokens: 104,
+      completion_tokens: 0,
+    });
   });
 });
 

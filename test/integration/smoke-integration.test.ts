@@ -12,6 +12,12 @@ describe("smoke", () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(events.join(""));
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
-    expect(record).toMatchObject({ key_id: keyId, outcome: "completed", prompt_tokens: 11, completion_tokens: 3, usage_source: "upstream" });
+    expect(record).toMatchObject({
+      key_id: keyId,
+      outcome: "completed",
+      prompt_tokens: 11,
+      completion_tokens: 3,
+      usage_source: "upstream",
+    });
   });
 });

@@ -10,7 +10,11 @@ const OPENAI_STYLE = [
   chunkEvent({ choices: [], usage: USAGE }),
   "data: [DONE]\n\n",
 ];
-const TENSORAS_STYLE = [chunkEvent({ content: "Once" }), chunkEvent({ content: " upon", finish: "stop", usage: USAGE }), "data: [DONE]\n\n"];
+const TENSORAS_STYLE = [
+  chunkEvent({ content: "Once" }),
+  chunkEvent({ content: " upon", finish: "stop", usage: USAGE }),
+  "data: [DONE]\n\n",
+];
 
 describe("include_usage on streamed requests", () => {
   it("adds stream_options.include_usage to a streamed chat request and keeps every other byte", async () => {
@@ -26,7 +30,12 @@ describe("include_usage on streamed requests", () => {
   it("sets include_usage inside stream_options the client sent without it, keeping its other options", async () => {
     const { key } = await seedKey();
     const calls = mockUpstream(() => sseResponse(TENSORAS_STYLE));
-    const res = await chat(key, { model: "llama-3.3-70b", stream: true, stream_options: { continuous_usage_stats: false }, messages: MESSAGES });
+    const res = await chat(key, {
+      model: "llama-3.3-70b",
+      stream: true,
+      stream_options: { continuous_usage_stats: false },
+      messages: MESSAGES,
+    });
     await res.text();
     expect(JSON.parse(calls[0]?.body as string)).toEqual({
       model: "llama-3.3-70b",
@@ -63,7 +72,14 @@ describe("include_usage on streamed requests", () => {
     events.splice(2, 1);
     expect(await res.text()).toBe(events.join(""));
     const record = await waitForUsage(res.headers.get("x-request-id") as string);
-    expect(record).toMatchObject({ stream: true, outcome: "completed", finish_reason: "stop", prompt_tokens: 11, total_tokens: 14, usage_source: "upstream" });
+    expect(record).toMatchObject({
+      stream: true,
+      outcome: "completed",
+      finish_reason: "stop",
+      prompt_tokens: 11,
+      total_tokens: 14,
+      usage_source: "upstream",
+    });
   });
 
   it("passes usage carried inside a chunk with choices (Tensoras's form) unchanged", async () => {
@@ -76,11 +92,24 @@ describe("include_usage on streamed requests", () => {
 
   it("injects include_usage for streamed /v1/completions too", async () => {
     const { key } = await seedKey();
-    const calls = mockUpstream(() => sseResponse(['data: {"choices":[{"text":"x","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n', "data: [DONE]\n\n"]));
-    const res = await callGateway("/v1/completions", { method: "POST", key, body: JSON.stringify({ model: "qwen-3-32b", prompt: "x", stream: true }) });
+    const calls = mockUpstream(() =>
+      sseResponse([
+        'data: {"choices":[{"text":"x","finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}\n\n',
+        "data: [DONE]\n\n",
+      ]),
+    );
+    const res = await callGateway("/v1/completions", {
+      method: "POST",
+      key,
+      body: JSON.stringify({ model: "qwen-3-32b", prompt: "x", stream: true }),
+    });
     await res.text();
     expect(JSON.parse(calls[0]?.body as string).stream_options).toEqual({ include_usage: true });
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ endpoint: "/v1/completions", finish_reason: "length", total_tokens: 2 });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      endpoint: "/v1/completions",
+      finish_reason: "length",
+      total_tokens: 2,
+    });
   });
 });
 
@@ -140,7 +169,11 @@ describe("how a stream ends", () => {
 
   it("meters upstream_error with an estimate when upstream sends an error event mid-stream", async () => {
     const { key } = await seedKey();
-    const events = [chunkEvent({ content: "a" }), chunkEvent({ content: "b" }), 'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n'];
+    const events = [
+      chunkEvent({ content: "a" }),
+      chunkEvent({ content: "b" }),
+      'data: {"error":{"message":"overloaded","type":"server_error"}}\n\n',
+    ];
     mockUpstream(() => sseResponse(events));
     const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
     // The client sees the error event exactly as Tensoras sent it.
@@ -165,7 +198,11 @@ describe("how a stream ends", () => {
     mockUpstream(() => sseResponse([chunkEvent({ content: "a" })]));
     const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
     await res.text();
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ outcome: "upstream_error", usage_source: "estimated", completion_tokens: 1 });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "upstream_error",
+      usage_source: "estimated",
+      completion_tokens: 1,
+    });
   });
 
   it("meters completed from upstream usage when the stream ends without [DONE] after the usage chunk", async () => {
@@ -173,7 +210,11 @@ describe("how a stream ends", () => {
     mockUpstream(() => sseResponse(TENSORAS_STYLE.slice(0, 2)));
     const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
     await res.text();
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ outcome: "completed", usage_source: "upstream", total_tokens: 14 });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "completed",
+      usage_source: "upstream",
+      total_tokens: 14,
+    });
   });
 
   it("records time to first byte and duration for a stream", async () => {

@@ -78,7 +78,10 @@ describe("key store", () => {
   });
 
   it("parses the models JSON into an array and expires_at into epoch ms", async () => {
-    const { keyHash, keyId, teamId, key } = await seedKey({ models: ["llama-3.3-70b", "qwen-3-32b"], expiresAt: "2027-01-01T00:00:00.000Z" });
+    const { keyHash, keyId, teamId, key } = await seedKey({
+      models: ["llama-3.3-70b", "qwen-3-32b"],
+      expiresAt: "2027-01-01T00:00:00.000Z",
+    });
 
     const record = await lookupKey(env.DB, keyHash, NOW);
 

@@ -134,7 +134,7 @@ describe("usageFromTail", () => {
   function bigEmbeddingsBody(): string {
     const item = { object: "embedding", index: 0, embedding: Array.from({ length: 256 }, (_, i) => i / 1000) };
     const data = Array.from({ length: 400 }, (_, index) => ({ ...item, index }));
-    return JSON.stringify({ object: "list", data, model: "weird}{model\"}", usage });
+    return JSON.stringify({ object: "list", data, model: 'weird}{model"}', usage });
   }
 
   it("finds the usage object at the tail of a large JSON text with braces inside strings", () => {
