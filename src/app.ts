@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { admin } from "./admin";
 import { gatewayKeyAuth } from "./auth/gateway-key-auth";
 import type { AppEnv } from "./env";
 import { errorResponse, GatewayError } from "./errors";
@@ -17,6 +18,7 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 // meter every authenticated request, whatever happens to it next.
 app.use("/v1/*", gatewayKeyAuth(), metering());
 app.route("/v1", dataPlane);
+app.route("/admin", admin);
 
 // Returned, not thrown: a thrown error here skips the metering middleware's epilogue.
 app.notFound((c) =>
@@ -26,7 +28,9 @@ app.notFound((c) =>
 app.onError((err, c) => {
   if (err instanceof GatewayError) return errorResponse(err, c.get("requestId"));
   if (err instanceof HTTPException) {
-    return errorResponse(new GatewayError(err.status, "http_error", err.message || "Request failed."), c.get("requestId"));
+    // Hono's validators throw these for a body that is not JSON.
+    const code = err.status === 400 ? "invalid_json" : "http_error";
+    return errorResponse(new GatewayError(err.status, code, err.message || "Request failed."), c.get("requestId"));
   }
   // Unexpected: log what happened (never the request's headers, which hold keys) and answer 500.
   console.error(JSON.stringify({ message: "unhandled error", request_id: c.get("requestId"), error: String(err), stack: err.stack }));

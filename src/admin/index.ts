@@ -1,0 +1,28 @@
+import { audit } from "./audit";
+import { adminAuth } from "./auth";
+import { keys } from "./keys";
+import { adminRouter } from "./routes-common";
+import { teams } from "./teams";
+import { usage } from "./usage";
+
+/** The control plane: teams, keys, usage and audit, all behind the admin token. */
+export const admin = adminRouter();
+
+admin.use(adminAuth());
+admin.route("/", teams);
+admin.route("/", keys);
+admin.route("/", usage);
+admin.route("/", audit);
+
+admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+
+admin.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "tensoras-gateway admin API",
+    version: "1",
+    description: "Teams, gateway keys, usage and audit. Every route needs `Authorization: Bearer <ADMIN_TOKEN>`.",
+  },
+  servers: [{ url: "/admin" }],
+  security: [{ adminToken: [] }],
+});

@@ -1,0 +1,227 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { v7 as uuidv7 } from "uuid";
+import { displayPrefix, generateKey, hashKey } from "../auth/key-format";
+import { forgetKey } from "../auth/key-store";
+import {
+  getKeyRow,
+  insertKeyStatement,
+  type KeyRow,
+  keyHashes,
+  listTeamKeys,
+  revokeKeyStatement,
+  rotateKeyStatement,
+  updateKeyStatement,
+} from "../db/keys";
+import { getTeamRow } from "../db/teams";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
+import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
+import { auditStatement, decodeCursor, keyView, notFound, pageOf } from "./views";
+
+function assertFuture(expiresAt: string | null | undefined): void {
+  if (expiresAt != null && Date.parse(expiresAt) <= Date.now()) {
+    throw new GatewayError(400, "invalid_request", "Invalid expires_at: it must be in the future.", { param: "expires_at" });
+  }
+}
+
+async function liveKey(c: Context<AppEnv>, keyId: string): Promise<KeyRow> {
+  const row = await getKeyRow(c.env.DB, keyId);
+  if (!row) throw notFound("key", keyId);
+  if (row.revoked_at !== null)
+    throw new GatewayError(409, "key_revoked", `Key "${keyId}" is revoked; revoked keys are kept for the record only.`);
+  return row;
+}
+
+/** This isolate stops honouring the key's old state at once; others within KEY_CACHE_TTL_MS. */
+function forgetAll(hashes: string[]): void {
+  for (const hash of hashes) forgetKey(hash);
+}
+
+export const keys = adminRouter();
+
+keys.openapi(
+  createRoute({
+    method: "post",
+    path: "/teams/{team_id}/keys",
+    summary: "Mint a key for a team (the secret is in this response only)",
+    request: { params: TeamParam, ...jsonBody(KeyCreateBody) },
+    responses: { 201: json(KeyCreatedSchema, "The new key, with its secret"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404] },
+  }),
+  async function createKey(c) {
+    const { team_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    assertFuture(body.expires_at);
+    if (!(await getTeamRow(c.env.DB, team_id))) throw notFound("team", team_id);
+    const secret = generateKey();
+    const now = nowIso();
+    const id = `key_${uuidv7()}`;
+    const models = body.models ?? null;
+    const metadata = body.metadata ?? {};
+    const row: KeyRow = {
+      id,
+      team_id,
+      name: body.name,
+      prefix: displayPrefix(secret),
+      models: models === null ? null : JSON.stringify(models),
+      expires_at: body.expires_at ?? null,
+      revoked_at: null,
+      metadata: JSON.stringify(metadata),
+      created_at: now,
+      updated_at: now,
+      last_used_at: null,
+      previous_key_expires_at: null,
+    };
+    const view = keyView(row);
+    await c.env.DB.batch([
+      insertKeyStatement(c.env.DB, {
+        id,
+        teamId: team_id,
+        name: body.name,
+        keyHash: await hashKey(secret),
+        prefix: row.prefix,
+        models,
+        expiresAt: row.expires_at,
+        metadata,
+        createdAt: now,
+      }),
+      auditStatement(c.env.DB, { action: "key.create", targetType: "key", targetId: id, before: null, after: view }),
+    ]);
+    return c.json({ ...view, key: secret }, 201);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "get",
+    path: "/teams/{team_id}/keys",
+    summary: "A team's keys, oldest first (no secrets)",
+    request: { params: TeamParam, query: PageQuery },
+    responses: { 200: json(page(KeySchema, "KeyPage"), "A page of keys"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404] },
+  }),
+  async function listKeys(c) {
+    const { team_id } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    if (!(await getTeamRow(c.env.DB, team_id))) throw notFound("team", team_id);
+    const rows = await listTeamKeys(c.env.DB, team_id, limit + 1, decodeCursor(cursor));
+    const now = Date.now();
+    return c.json(
+      pageOf(
+        rows,
+        limit,
+        (row) => keyView(row, now),
+        (row) => ({ at: row.created_at, id: row.id }),
+      ),
+      200,
+    );
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "get",
+    path: "/keys/{key_id}",
+    summary: "One key (no secret)",
+    request: { params: KeyParam },
+    responses: { 200: json(KeySchema, "The key"), 401: ERRORS[401], 404: ERRORS[404] },
+  }),
+  async function getKey(c) {
+    const { key_id } = c.req.valid("param");
+    const row = await getKeyRow(c.env.DB, key_id);
+    if (!row) throw notFound("key", key_id);
+    return c.json(keyView(row), 200);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "patch",
+    path: "/keys/{key_id}",
+    summary: "Rename a key, change its models, expiry or metadata",
+    request: { params: KeyParam, ...jsonBody(KeyPatchBody) },
+    responses: { 200: json(KeySchema, "The updated key"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
+  }),
+  async function patchKey(c) {
+    const { key_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    assertFuture(body.expires_at);
+    const before = await liveKey(c, key_id);
+    const hashes = await keyHashes(c.env.DB, key_id);
+    const now = nowIso();
+    const after = keyView({
+      ...before,
+      name: body.name ?? before.name,
+      models: body.models === undefined ? before.models : body.models === null ? null : JSON.stringify(body.models),
+      expires_at: body.expires_at === undefined ? before.expires_at : body.expires_at,
+      metadata: body.metadata === undefined ? before.metadata : JSON.stringify(body.metadata),
+      updated_at: now,
+    });
+    await c.env.DB.batch([
+      updateKeyStatement(
+        c.env.DB,
+        key_id,
+        { name: body.name, models: body.models, expiresAt: body.expires_at, metadata: body.metadata },
+        now,
+      ),
+      auditStatement(c.env.DB, { action: "key.update", targetType: "key", targetId: key_id, before: keyView(before), after }),
+    ]);
+    forgetAll(hashes);
+    return c.json(after, 200);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "post",
+    path: "/keys/{key_id}/rotate",
+    summary: "Replace a key's secret; the old one works for grace_seconds more",
+    request: { params: KeyParam, ...jsonBody(RotateBody, false) },
+    responses: {
+      201: json(KeyCreatedSchema, "The key with its new secret"),
+      400: ERRORS[400],
+      401: ERRORS[401],
+      404: ERRORS[404],
+      409: ERRORS[409],
+    },
+  }),
+  async function rotateKey(c) {
+    const { key_id } = c.req.valid("param");
+    const { grace_seconds } = c.req.valid("json") ?? { grace_seconds: 0 };
+    const before = await liveKey(c, key_id);
+    const hashes = await keyHashes(c.env.DB, key_id);
+    const secret = generateKey();
+    const graceEnds = grace_seconds > 0 ? new Date(Date.now() + grace_seconds * 1000).toISOString() : null;
+    const now = nowIso();
+    const after = keyView({ ...before, prefix: displayPrefix(secret), previous_key_expires_at: graceEnds, updated_at: now });
+    await c.env.DB.batch([
+      rotateKeyStatement(c.env.DB, key_id, { keyHash: await hashKey(secret), prefix: after.prefix, previousExpiresAt: graceEnds }, now),
+      auditStatement(c.env.DB, { action: "key.rotate", targetType: "key", targetId: key_id, before: keyView(before), after }),
+    ]);
+    forgetAll(hashes);
+    return c.json({ ...after, key: secret }, 201);
+  },
+);
+
+keys.openapi(
+  createRoute({
+    method: "delete",
+    path: "/keys/{key_id}",
+    summary: "Revoke a key at once (kept for the record)",
+    request: { params: KeyParam },
+    responses: { 200: json(KeySchema, "The revoked key"), 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
+  }),
+  async function revokeKey(c) {
+    const { key_id } = c.req.valid("param");
+    const before = await liveKey(c, key_id);
+    const hashes = await keyHashes(c.env.DB, key_id);
+    const now = nowIso();
+    const after = keyView({ ...before, revoked_at: now, updated_at: now });
+    await c.env.DB.batch([
+      revokeKeyStatement(c.env.DB, key_id, now),
+      auditStatement(c.env.DB, { action: "key.revoke", targetType: "key", targetId: key_id, before: keyView(before), after }),
+    ]);
+    forgetAll(hashes);
+    return c.json(after, 200);
+  },
+);

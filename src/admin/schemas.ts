@@ -1,0 +1,169 @@
+import { z } from "@hono/zod-openapi";
+import { OUTCOMES, USAGE_SOURCES } from "../metering/usage-record";
+
+/**
+ * The admin API's shapes: the same schemas validate requests, type the
+ * handlers and generate /admin/openapi.json, so the document cannot drift.
+ * Request bodies are strict: a misspelt field is a 400 naming it, not a no-op.
+ */
+
+const timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-24T12:00:00.000Z" });
+const Metadata = z.record(z.string(), z.unknown()).openapi({ example: { cost_center: "cc-42" } });
+const name = z.string().trim().min(1).max(200);
+const modelList = z
+  .array(z.string().min(1).max(200))
+  .max(100)
+  .openapi({ example: ["llama-3.3-70b", "llama-3.1-8b"] });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string().nullable() }),
+  })
+  .openapi("Error");
+
+export const TeamSchema = z
+  .object({ id: z.string(), name: z.string(), metadata: Metadata, created_at: timestamp, updated_at: timestamp })
+  .openapi("Team");
+
+export const TeamCreateBody = z.strictObject({ name, metadata: Metadata.optional() }).openapi("TeamCreate");
+export const TeamPatchBody = z.strictObject({ name: name.optional(), metadata: Metadata.optional() }).openapi("TeamPatch");
+
+export const KEY_STATUSES = ["active", "expired", "revoked"] as const;
+
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    team_id: z.string(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: "The key's first characters, for recognising it; not a secret.", example: "tgw_AbC123" }),
+    models: z.array(z.string()).nullable().openapi({ description: "Allowed models; null means every model." }),
+    expires_at: timestamp.nullable(),
+    metadata: Metadata,
+    status: z.enum(KEY_STATUSES),
+    created_at: timestamp,
+    updated_at: timestamp,
+    last_used_at: timestamp.nullable(),
+    revoked_at: timestamp.nullable(),
+    previous_key_expires_at: timestamp
+      .nullable()
+      .openapi({ description: "Until when the secret replaced by the last rotation still works." }),
+  })
+  .openapi("Key");
+
+export const KeyCreatedSchema = KeySchema.extend({
+  key: z.string().openapi({ description: "The secret. Shown only in this response: store it now.", example: "tgw_…" }),
+}).openapi("KeyCreated");
+
+export const KeyCreateBody = z
+  .strictObject({ name, models: modelList.optional(), expires_at: timestamp.optional(), metadata: Metadata.optional() })
+  .openapi("KeyCreate");
+
+export const KeyPatchBody = z
+  .strictObject({
+    name: name.optional(),
+    models: modelList.nullable().optional(),
+    expires_at: timestamp.nullable().optional(),
+    metadata: Metadata.optional(),
+  })
+  .openapi("KeyPatch");
+
+/** Seven days: the longest two secrets of one key may both work. */
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+export const RotateBody = z.strictObject({ grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) }).openapi("KeyRotate");
+
+export const TeamParam = z.object({
+  team_id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: "team_id", in: "path" } }),
+});
+export const KeyParam = z.object({
+  key_id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: "key_id", in: "path" } }),
+});
+
+const limit = z.coerce.number().int().min(1).max(1000).default(100);
+const cursor = z.string().min(1).optional().openapi({ description: "next_cursor of the previous page" });
+
+export const PageQuery = z.object({ limit, cursor });
+
+export const UsageRecordSchema = z
+  .object({
+    request_id: z.string(),
+    team_id: z.string(),
+    key_id: z.string(),
+    endpoint: z.string(),
+    model: z.string().nullable(),
+    stream: z.boolean(),
+    status: z.number().int(),
+    outcome: z.enum(OUTCOMES),
+    finish_reason: z.string().nullable(),
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+    cached_tokens: z.number().int(),
+    reasoning_tokens: z.number().int(),
+    usage_source: z.enum(USAGE_SOURCES),
+    started_at: timestamp,
+    ttfb_ms: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+  })
+  .openapi("UsageRecord");
+
+const usageFilter = {
+  team_id: z.string().min(1).optional(),
+  key_id: z.string().min(1).optional(),
+  from: timestamp.optional().openapi({ description: "inclusive, by started_at" }),
+  to: timestamp.optional().openapi({ description: "exclusive, by started_at" }),
+};
+
+export const UsageEventsQuery = z.object({ ...usageFilter, limit, cursor });
+
+export const GROUP_BY = ["team", "key", "model", "day"] as const;
+
+export const UsageSummaryQuery = z.object({
+  ...usageFilter,
+  group_by: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((value) => (value === undefined ? [] : [value].flat().flatMap((v) => v.split(","))))
+    .pipe(z.array(z.enum(GROUP_BY)))
+    .openapi({ description: "team, key, model and/or day; repeat the parameter or separate with commas" }),
+  format: z.enum(["json", "csv"]).default("json"),
+});
+
+export const UsageTotalsSchema = z
+  .object({
+    team_id: z.string().optional(),
+    key_id: z.string().optional(),
+    model: z.string().nullable().optional(),
+    day: z.string().optional(),
+    requests: z.number().int(),
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+    cached_tokens: z.number().int(),
+    reasoning_tokens: z.number().int(),
+  })
+  .openapi("UsageTotals");
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    actor: z.string(),
+    action: z.string().openapi({ example: "key.revoke" }),
+    target_type: z.enum(["team", "key"]),
+    target_id: z.string(),
+    before: z.record(z.string(), z.unknown()).nullable(),
+    after: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("AuditEntry");
+
+export const AuditQuery = z.object({ limit, cursor, target_id: z.string().min(1).optional() });
+
+export const page = <T extends z.ZodType>(item: T, title: string) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(title);

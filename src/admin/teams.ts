@@ -1,0 +1,116 @@
+import { createRoute } from "@hono/zod-openapi";
+import { v7 as uuidv7 } from "uuid";
+import { getTeamRow, insertTeamStatement, listTeams, type TeamRow, updateTeamStatement } from "../db/teams";
+import { GatewayError } from "../errors";
+import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
+import { PageQuery, page, TeamCreateBody, TeamParam, TeamPatchBody, TeamSchema } from "./schemas";
+import { auditStatement, decodeCursor, notFound, pageOf, teamView } from "./views";
+
+function nameTaken(name: string): GatewayError {
+  return new GatewayError(409, "team_name_taken", `A team named "${name}" already exists.`, { param: "name" });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return String(err).includes("UNIQUE constraint failed");
+}
+
+export const teams = adminRouter();
+
+teams.openapi(
+  createRoute({
+    method: "post",
+    path: "/teams",
+    summary: "Create a team",
+    request: jsonBody(TeamCreateBody),
+    responses: { 201: json(TeamSchema, "The new team"), 400: ERRORS[400], 401: ERRORS[401], 409: ERRORS[409] },
+  }),
+  async function createTeam(c) {
+    const body = c.req.valid("json");
+    const now = nowIso();
+    const row: TeamRow = {
+      id: `team_${uuidv7()}`,
+      name: body.name,
+      metadata: JSON.stringify(body.metadata ?? {}),
+      created_at: now,
+      updated_at: now,
+    };
+    const team = teamView(row);
+    try {
+      await c.env.DB.batch([
+        insertTeamStatement(c.env.DB, row),
+        auditStatement(c.env.DB, { action: "team.create", targetType: "team", targetId: row.id, before: null, after: team }),
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken(body.name);
+      throw err;
+    }
+    return c.json(team, 201);
+  },
+);
+
+teams.openapi(
+  createRoute({
+    method: "get",
+    path: "/teams",
+    summary: "List teams, oldest first",
+    request: { query: PageQuery },
+    responses: { 200: json(page(TeamSchema, "TeamPage"), "A page of teams"), 400: ERRORS[400], 401: ERRORS[401] },
+  }),
+  async function listAllTeams(c) {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await listTeams(c.env.DB, limit + 1, decodeCursor(cursor));
+    return c.json(
+      pageOf(rows, limit, teamView, (row) => ({ at: row.created_at, id: row.id })),
+      200,
+    );
+  },
+);
+
+teams.openapi(
+  createRoute({
+    method: "get",
+    path: "/teams/{team_id}",
+    summary: "One team",
+    request: { params: TeamParam },
+    responses: { 200: json(TeamSchema, "The team"), 401: ERRORS[401], 404: ERRORS[404] },
+  }),
+  async function getTeam(c) {
+    const { team_id } = c.req.valid("param");
+    const row = await getTeamRow(c.env.DB, team_id);
+    if (!row) throw notFound("team", team_id);
+    return c.json(teamView(row), 200);
+  },
+);
+
+teams.openapi(
+  createRoute({
+    method: "patch",
+    path: "/teams/{team_id}",
+    summary: "Rename a team or replace its metadata",
+    request: { params: TeamParam, ...jsonBody(TeamPatchBody) },
+    responses: { 200: json(TeamSchema, "The updated team"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
+  }),
+  async function patchTeam(c) {
+    const { team_id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const before = await getTeamRow(c.env.DB, team_id);
+    if (!before) throw notFound("team", team_id);
+    const row: TeamRow = {
+      ...before,
+      name: body.name ?? before.name,
+      metadata: body.metadata === undefined ? before.metadata : JSON.stringify(body.metadata),
+      updated_at: nowIso(),
+    };
+    const team = teamView(row);
+    try {
+      await c.env.DB.batch([
+        updateTeamStatement(c.env.DB, row),
+        auditStatement(c.env.DB, { action: "team.update", targetType: "team", targetId: team_id, before: teamView(before), after: team }),
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken(row.name);
+      throw err;
+    }
+    return c.json(team, 200);
+  },
+);

@@ -1,0 +1,87 @@
+import type { z } from "@hono/zod-openapi";
+import { v7 as uuidv7 } from "uuid";
+import { type AuditRow, insertAuditStatement } from "../db/audit";
+import type { KeyRow } from "../db/keys";
+import type { TeamRow } from "../db/teams";
+import { GatewayError } from "../errors";
+import type { KeySchema, TeamSchema } from "./schemas";
+
+export type TeamView = z.infer<typeof TeamSchema>;
+export type KeyView = z.infer<typeof KeySchema>;
+
+export function teamView(row: TeamRow): TeamView {
+  return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
+}
+
+/** The public face of a key: never its secret, never its hash. */
+export function keyView(row: KeyRow, now = Date.now()): KeyView {
+  const expired = row.expires_at !== null && Date.parse(row.expires_at) <= now;
+  return {
+    id: row.id,
+    team_id: row.team_id,
+    name: row.name,
+    prefix: row.prefix,
+    models: row.models === null ? null : (JSON.parse(row.models) as string[]),
+    expires_at: row.expires_at,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    status: row.revoked_at !== null ? "revoked" : expired ? "expired" : "active",
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+    previous_key_expires_at: row.previous_key_expires_at,
+  };
+}
+
+export function notFound(what: "team" | "key", id: string): GatewayError {
+  return new GatewayError(404, `${what}_not_found`, `No ${what} with id "${id}".`);
+}
+
+/** Opaque keyset cursor: the sort key of the last row of a page. */
+export function encodeCursor(position: { at: string; id: string }): string {
+  return btoa(JSON.stringify([position.at, position.id]))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replaceAll("=", "");
+}
+
+export function decodeCursor(cursor: string | undefined): { at: string; id: string } | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/"))) as unknown[];
+    if (typeof at === "string" && typeof id === "string") return { at, id };
+  } catch {
+    // fall through to the 400
+  }
+  throw new GatewayError(400, "invalid_cursor", "`cursor` is not a cursor this API returned.", { param: "cursor" });
+}
+
+/** A page of `limit` rows fetched as limit + 1, to know whether another page follows. */
+export function pageOf<Row, Item>(
+  rows: Row[],
+  limit: number,
+  view: (row: Row) => Item,
+  position: (row: Row) => { at: string; id: string },
+) {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept.at(-1);
+  return { data: kept.map(view), next_cursor: more && last !== undefined ? encodeCursor(position(last)) : null };
+}
+
+export function auditStatement(
+  db: D1Database,
+  change: { action: string; targetType: "team" | "key"; targetId: string; before: object | null; after: object | null },
+): D1PreparedStatement {
+  const entry: AuditRow = {
+    id: uuidv7(),
+    at: new Date().toISOString(),
+    actor: "admin",
+    action: change.action,
+    target_type: change.targetType,
+    target_id: change.targetId,
+    before: change.before === null ? null : JSON.stringify(change.before),
+    after: change.after === null ? null : JSON.stringify(change.after),
+  };
+  return insertAuditStatement(db, entry);
+}

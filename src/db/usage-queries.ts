@@ -1,0 +1,78 @@
+import type { UsageRecord } from "../metering/usage-record";
+
+export interface UsageFilter {
+  teamId?: string;
+  keyId?: string;
+  /** Inclusive, ISO-8601 as stored (toISOString). */
+  from?: string;
+  /** Exclusive. */
+  to?: string;
+}
+
+const FILTER_SQL =
+  "(?1 IS NULL OR team_id = ?1) AND (?2 IS NULL OR key_id = ?2) AND (?3 IS NULL OR started_at >= ?3) AND (?4 IS NULL OR started_at < ?4)";
+
+function filterValues(filter: UsageFilter): (string | null)[] {
+  return [filter.teamId ?? null, filter.keyId ?? null, filter.from ?? null, filter.to ?? null];
+}
+
+type UsageRow = Omit<UsageRecord, "stream"> & { stream: number };
+
+/** Ledger rows in request-time order, after the (started_at, request_id) of the previous page. */
+export async function listUsageEvents(
+  db: D1Database,
+  filter: UsageFilter,
+  limit: number,
+  after?: { at: string; id: string },
+): Promise<UsageRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM usage_events WHERE ${FILTER_SQL} AND (?5 IS NULL OR (started_at, request_id) > (?5, ?6))
+       ORDER BY started_at, request_id LIMIT ?7`,
+    )
+    .bind(...filterValues(filter), after?.at ?? null, after?.id ?? null, limit)
+    .all<UsageRow>();
+  return results.map((row) => ({ ...row, stream: row.stream === 1 }));
+}
+
+export const GROUP_COLUMNS = { team: "team_id", key: "key_id", model: "model", day: "day" } as const;
+export type GroupBy = keyof typeof GROUP_COLUMNS;
+
+const GROUP_SQL: Record<GroupBy, string> = {
+  team: "team_id",
+  key: "key_id",
+  model: "model",
+  day: "substr(started_at, 1, 10) AS day",
+};
+
+export const TOTAL_COLUMNS = [
+  "requests",
+  "prompt_tokens",
+  "completion_tokens",
+  "total_tokens",
+  "cached_tokens",
+  "reasoning_tokens",
+] as const;
+
+export type UsageTotals = Partial<Record<(typeof GROUP_COLUMNS)[GroupBy], string | null>> & Record<(typeof TOTAL_COLUMNS)[number], number>;
+
+/** Totals per group, summed by D1 from the same rows the events listing returns. */
+export async function summarizeUsage(db: D1Database, filter: UsageFilter, groupBy: GroupBy[]): Promise<UsageTotals[]> {
+  const groups = [...new Set(groupBy)];
+  const selectGroups = groups.map((g) => `${GROUP_SQL[g]}, `).join("");
+  const groupClause =
+    groups.length > 0
+      ? `GROUP BY ${groups.map((g) => GROUP_COLUMNS[g]).join(", ")} ORDER BY ${groups.map((g) => GROUP_COLUMNS[g]).join(", ")}`
+      : "";
+  const { results } = await db
+    .prepare(
+      `SELECT ${selectGroups}COUNT(*) AS requests,
+         COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
+         COALESCE(SUM(total_tokens), 0) AS total_tokens, COALESCE(SUM(cached_tokens), 0) AS cached_tokens,
+         COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens
+       FROM usage_events WHERE ${FILTER_SQL} ${groupClause}`,
+    )
+    .bind(...filterValues(filter))
+    .all<UsageTotals>();
+  return results;
+}
