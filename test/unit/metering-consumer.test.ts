@@ -3,33 +3,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { UsageRecord } from "../../src/metering/usage-record";
 import { seedKey } from "../helpers/gateway";
+import { usageRecord as baseUsageRecord } from "../helpers/usage-record";
 
 const QUEUE = "tensoras-usage";
 
 afterEach(() => vi.restoreAllMocks());
 
 function usageRecord(keyId: string, teamId: string, overrides: Partial<UsageRecord> = {}): UsageRecord {
-  return {
-    request_id: crypto.randomUUID(),
-    team_id: teamId,
-    key_id: keyId,
-    endpoint: "/v1/chat/completions",
-    model: "llama-3.3-70b",
-    stream: true,
-    status: 200,
-    outcome: "completed",
-    finish_reason: "stop",
-    prompt_tokens: 11,
-    completion_tokens: 3,
-    total_tokens: 14,
-    cached_tokens: 2,
-    reasoning_tokens: 1,
-    usage_source: "upstream",
-    started_at: "2026-03-01T10:00:00.000Z",
-    ttfb_ms: 120,
-    duration_ms: 950,
-    ...overrides,
-  };
+  return baseUsageRecord({ key_id: keyId, team_id: teamId, ...overrides });
 }
 
 /** Delivers bodies as one queue batch to the worker's queue handler; returns what it acked and retried. */

@@ -3,27 +3,9 @@ import { estimatePromptTokens } from "../../src/metering/estimate";
 import { MAX_PARSED_BYTES, readJsonBodyReport, usageFromTail } from "../../src/metering/json-usage";
 import { normalizeUsage } from "../../src/metering/usage";
 import { type UsageRecord, UsageRecordSchema } from "../../src/metering/usage-record";
+import { usageRecord } from "../helpers/usage-record";
 
-const RECORD: UsageRecord = {
-  request_id: "0190a6b2-7c3d-7000-8000-000000000001",
-  team_id: "team_1",
-  key_id: "key_1",
-  endpoint: "/v1/chat/completions",
-  model: "llama-3.3-70b",
-  stream: true,
-  status: 200,
-  outcome: "completed",
-  finish_reason: "stop",
-  prompt_tokens: 11,
-  completion_tokens: 3,
-  total_tokens: 14,
-  cached_tokens: 2,
-  reasoning_tokens: 1,
-  usage_source: "upstream",
-  started_at: "2026-03-01T10:00:00.000Z",
-  ttfb_ms: 120,
-  duration_ms: 950,
-};
+const RECORD: UsageRecord = usageRecord({ request_id: "0190a6b2-7c3d-7000-8000-000000000001" });
 
 describe("normalizeUsage", () => {
   it("reads chat usage with cached_tokens and reasoning_tokens from their details objects", () => {
