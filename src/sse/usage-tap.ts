@@ -103,13 +103,43 @@ class UsageOnlyFilter {
   }
 }
 
+const MIN_READ_BYTES = 4 * 1024;
+const MAX_READ_BYTES = 256 * 1024;
+
+/**
+ * Reads upstream in pieces as large as what has already arrived (a BYOB read
+ * returns what is there, it never waits to fill the buffer), so a fast body costs
+ * JavaScript once per 256 KiB rather than once per 4 KiB, while a paced stream
+ * still gets each event as it comes. The buffer grows when reads fill it and
+ * shrinks when they do not. Streams that are not byte streams are read as they come.
+ */
+function chunkReader(upstream: ReadableStream<Uint8Array>): Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = upstream.getReader({ mode: "byob" });
+  } catch {
+    return upstream.getReader();
+  }
+  let size = MIN_READ_BYTES;
+  return {
+    async read() {
+      const result = await byob.read(new Uint8Array(size));
+      const got = result.value?.byteLength ?? 0;
+      if (got === size) size = Math.min(size * 4, MAX_READ_BYTES);
+      else if (got < size / 8) size = Math.max(size / 2, MIN_READ_BYTES);
+      return result.done ? { done: true, value: undefined } : { done: false, value: result.value as Uint8Array };
+    },
+    cancel: (reason?: unknown) => byob.cancel(reason),
+  };
+}
+
 export function usageTap(
   upstream: ReadableStream<Uint8Array>,
   options: UsageTapOptions,
 ): { body: ReadableStream<Uint8Array>; done: Promise<StreamReport> } {
   const filter = options.withholdUsageOnly ? new UsageOnlyFilter() : null;
   const scanner = new SseScanner(filter?.onEvent);
-  const reader = upstream.getReader();
+  const reader = chunkReader(upstream);
   let firstChunkAt: number | null = null;
   let end: StreamEnd | null = null;
   let reportDone!: (report: StreamReport) => void;

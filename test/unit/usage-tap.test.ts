@@ -221,3 +221,44 @@ describe("usageTap", () => {
     }
   });
 });
+
+/** A byte stream (what fetch() bodies are), so the tap can read it with a BYOB reader. */
+function byteUpstream(chunks: Uint8Array[], options: { pacedMs?: number } = {}): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream({
+    type: "bytes",
+    async start(controller) {
+      if (options.pacedMs !== undefined) return;
+      for (const chunk of chunks) controller.enqueue(chunk.slice());
+      controller.close();
+    },
+    async pull(controller) {
+      if (options.pacedMs === undefined) return;
+      await new Promise((resolve) => setTimeout(resolve, options.pacedMs));
+      const chunk = chunks[next++];
+      if (chunk === undefined) controller.close();
+      else controller.enqueue(chunk.slice());
+    },
+  }) as ReadableStream<Uint8Array>;
+}
+
+describe("usageTap on byte streams", () => {
+  it("reads a fast byte stream in pieces as large as what has arrived, bytes unchanged", async () => {
+    const events = Array.from({ length: 400 }, (_, i) =>
+      encode(`data: {"choices":[{"index":0,"delta":{"content":"${"x".repeat(200)}${i}"},"finish_reason":null}]}\n\n`),
+    );
+    const tap = usageTap(byteUpstream([...events, encode("data: [DONE]\n\n")]), { withholdUsageOnly: false });
+    const out = await readChunks(tap.body);
+    expect(text(out)).toBe(text([...events, encode("data: [DONE]\n\n")]));
+    // ~88 KB already there: a plain reader gets it in 4 KiB pieces (28 reads), BYOB reads grow to 256 KiB.
+    expect(out.length).toBeLessThanOrEqual(8);
+    expect((await tap.done).end).toBe("completed");
+  });
+
+  it("still hands a paced byte stream's events over one by one, without waiting to fill a buffer", async () => {
+    const events = perEvent(CHAT_PLAIN);
+    const tap = usageTap(byteUpstream(events, { pacedMs: 5 }), { withholdUsageOnly: false });
+    const out = await readChunks(tap.body);
+    expect(out.map((chunk) => decoder.decode(chunk))).toEqual(events.map((chunk) => decoder.decode(chunk)));
+  });
+});
