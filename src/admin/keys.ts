@@ -20,10 +20,17 @@ import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
 import { auditStatement, decodeCursor, keyView, notFound, pageOf } from "./views";
 
-function assertFuture(expiresAt: string | null | undefined): void {
-  if (expiresAt != null && Date.parse(expiresAt) <= Date.now()) {
+/**
+ * A future expires_at, stored in the one form every stored time has (toISOString,
+ * as migrations/0001_init.sql promises), whatever UTC offset it was sent with.
+ */
+function futureExpiry<T extends string | null | undefined>(expiresAt: T): T {
+  if (expiresAt == null) return expiresAt;
+  const at = Date.parse(expiresAt);
+  if (at <= Date.now()) {
     throw new GatewayError(400, "invalid_request", "Invalid expires_at: it must be in the future.", { param: "expires_at" });
   }
+  return new Date(at).toISOString() as T;
 }
 
 async function liveKey(c: Context<AppEnv>, keyId: string): Promise<KeyRow> {
@@ -51,8 +58,8 @@ keys.openapi(
   }),
   async function createKey(c) {
     const { team_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    assertFuture(body.expires_at);
+    const body = { ...c.req.valid("json") };
+    body.expires_at = futureExpiry(body.expires_at);
     if (!(await getTeamRow(c.env.DB, team_id))) throw notFound("team", team_id);
     const secret = generateKey();
     const now = nowIso();
@@ -144,8 +151,8 @@ keys.openapi(
   }),
   async function patchKey(c) {
     const { key_id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    assertFuture(body.expires_at);
+    const body = { ...c.req.valid("json") };
+    body.expires_at = futureExpiry(body.expires_at);
     const before = await liveKey(c, key_id);
     const hashes = await keyHashes(c.env.DB, key_id);
     const now = nowIso();

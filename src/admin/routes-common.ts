@@ -9,7 +9,10 @@ export function adminRouter(): OpenAPIHono<AppEnv> {
     defaultHook: (result) => {
       if (result.success) return;
       const issue = result.error.issues[0];
-      const param = issue && issue.path.length > 0 ? issue.path.join(".") : null;
+      // A misspelt field is named by itself; a query parameter by its name alone (not "group_by.1").
+      const path = issue?.code === "unrecognized_keys" ? [...issue.path, ...issue.keys.slice(0, 1)] : (issue?.path ?? []);
+      const named = result.target === "query" ? path.slice(0, 1) : path;
+      const param = named.length > 0 ? named.join(".") : null;
       const where = param ?? (result.target === "json" ? "body" : result.target);
       throw new GatewayError(400, "invalid_request", `Invalid ${where}: ${issue?.message ?? "not accepted"}.`, { param });
     },

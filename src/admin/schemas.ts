@@ -126,11 +126,9 @@ export const GROUP_BY = ["team", "key", "model", "day"] as const;
 
 export const UsageSummaryQuery = z.object({
   ...usageFilter,
+  // A preprocess rather than a transform: the document then shows the array of GROUP_BY values.
   group_by: z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((value) => (value === undefined ? [] : [value].flat().flatMap((v) => v.split(","))))
-    .pipe(z.array(z.enum(GROUP_BY)))
+    .preprocess((value) => (value === undefined ? [] : [value].flat().flatMap((v) => String(v).split(","))), z.array(z.enum(GROUP_BY)))
     .openapi({ description: "team, key, model and/or day; repeat the parameter or separate with commas" }),
   format: z.enum(["json", "csv"]).default("json"),
 });
