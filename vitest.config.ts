@@ -1,6 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -23,6 +23,8 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts"],
+      // Node-side client tests against a real `wrangler dev`: `npm run test:e2e` (vitest.e2e.config.ts).
+      exclude: [...configDefaults.exclude, "test/e2e/**"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
       testTimeout: 15_000,
     },

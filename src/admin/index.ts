@@ -1,3 +1,5 @@
+import { bodyLimit } from "hono/body-limit";
+import { GatewayError } from "../errors";
 import { audit } from "./audit";
 import { adminAuth } from "./auth";
 import { keys } from "./keys";
@@ -5,10 +7,20 @@ import { adminRouter } from "./routes-common";
 import { teams } from "./teams";
 import { usage } from "./usage";
 
+/** Team and key bodies are small; metadata is not a file store. */
+const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
 /** The control plane: teams, keys, usage and audit, all behind the admin token. */
 export const admin = adminRouter();
 
-admin.use(adminAuth());
+admin.use(adminAuth(), async function limitAdminBody(c, next) {
+  return bodyLimit({
+    maxSize: MAX_ADMIN_BODY_BYTES,
+    onError: () => {
+      throw new GatewayError(413, "request_too_large", `Admin request bodies are limited to ${MAX_ADMIN_BODY_BYTES} bytes.`);
+    },
+  })(c, next);
+});
 admin.route("/", teams);
 admin.route("/", keys);
 admin.route("/", usage);

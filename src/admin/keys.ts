@@ -154,6 +154,8 @@ keys.openapi(
     const body = { ...c.req.valid("json") };
     body.expires_at = futureExpiry(body.expires_at);
     const before = await liveKey(c, key_id);
+    // Nothing to change: nothing written, nothing audited.
+    if (Object.values(body).every((value) => value === undefined)) return c.json(keyView(before), 200);
     const hashes = await keyHashes(c.env.DB, key_id);
     const now = nowIso();
     const after = keyView({
@@ -183,6 +185,8 @@ keys.openapi(
     method: "post",
     path: "/keys/{key_id}/rotate",
     summary: "Replace a key's secret; the old one works for grace_seconds more",
+    description:
+      "The key keeps its id. Only one previous secret is kept: rotating again during a grace period stops the older secret at once.",
     request: { params: KeyParam, ...jsonBody(RotateBody, false) },
     responses: {
       201: json(KeyCreatedSchema, "The key with its new secret"),

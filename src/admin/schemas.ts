@@ -9,7 +9,13 @@ import { OUTCOMES, USAGE_SOURCES } from "../metering/usage-record";
 
 const timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-24T12:00:00.000Z" });
 const Metadata = z.record(z.string(), z.unknown()).openapi({ example: { cost_center: "cc-42" } });
-const name = z.string().trim().min(1).max(200);
+// Names end up in terminals, CSV and audit views: no control characters.
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
 const modelList = z
   .array(z.string().min(1).max(200))
   .max(100)
@@ -70,6 +76,10 @@ export const KeyPatchBody = z
 /** Seven days: the longest two secrets of one key may both work. */
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
+/**
+ * A key has one previous secret at most: rotating again during a grace period
+ * ends the older secret's grace at once (documented in the route and README).
+ */
 export const RotateBody = z.strictObject({ grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(0) }).openapi("KeyRotate");
 
 export const TeamParam = z.object({

@@ -95,6 +95,8 @@ teams.openapi(
     const body = c.req.valid("json");
     const before = await getTeamRow(c.env.DB, team_id);
     if (!before) throw notFound("team", team_id);
+    // Nothing to change: nothing written, nothing audited.
+    if (body.name === undefined && body.metadata === undefined) return c.json(teamView(before), 200);
     const row: TeamRow = {
       ...before,
       name: body.name ?? before.name,

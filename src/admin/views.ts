@@ -29,7 +29,8 @@ export function keyView(row: KeyRow, now = Date.now()): KeyView {
     updated_at: row.updated_at,
     last_used_at: row.last_used_at,
     revoked_at: row.revoked_at,
-    previous_key_expires_at: row.previous_key_expires_at,
+    // A revoked key has no grace period left, whatever the row still says.
+    previous_key_expires_at: row.revoked_at === null ? row.previous_key_expires_at : null,
   };
 }
 

@@ -135,5 +135,6 @@ export function rotateKeyStatement(
 }
 
 export function revokeKeyStatement(db: D1Database, keyId: string, now: string): D1PreparedStatement {
+  // The previous secret's hash stays, so that it too is answered "revoked", not "unknown".
   return db.prepare("UPDATE api_keys SET revoked_at = ?1, updated_at = ?1 WHERE id = ?2 AND revoked_at IS NULL").bind(now, keyId);
 }

@@ -37,6 +37,9 @@ export async function readCheckedBody(c: Context<AppEnv>, schema: BodySchema): P
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new GatewayError(400, "invalid_json", "Request body must be a JSON object.");
   }
+  // Even a request refused for another field is billed under the model it named.
+  const named = (json as { model?: unknown }).model;
+  if (typeof named === "string") c.get("meter").model = named;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -365,6 +365,25 @@ describe("revocation timing", () => {
     expect((await admin("DELETE", `/keys/${key.id}`)).status).toBe(200);
     await expectRefused(key.key, "api_key_revoked");
     await expectRefused(rotated.body.key, "api_key_revoked");
+    // The view no longer shows a grace period: nothing works any more.
+    expect((await admin("GET", `/keys/${key.id}`)).body.previous_key_expires_at).toBeNull();
+  });
+
+  it("keeps only one previous secret: a second rotation during a grace period stops the first secret at once", async () => {
+    const key = await newKey(await newTeam());
+    const second = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 600 });
+    const third = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 600 });
+    await expectRefused(key.key, "invalid_api_key");
+    expect([(await useKey(second.body.key)).status, (await useKey(third.body.key)).status]).toEqual([200, 200]);
+  });
+
+  it("treats an empty PATCH of a key as a no-op: nothing audited", async () => {
+    const key = await newKey(await newTeam());
+    const patched = await admin("PATCH", `/keys/${key.id}`, {});
+    expect(patched.status).toBe(200);
+    expect(patched.body.updated_at).toBe(key.updated_at);
+    const audit = await admin<{ data: { action: string }[] }>("GET", `/audit?target_id=${key.id}`);
+    expect(audit.body.data.map((entry) => entry.action)).toEqual(["key.create"]);
   });
 
   it("on another isolate, a revoke is honoured within KEY_CACHE_TTL_MS: the cached record until t+4999 ms, revoked from t+5000 ms", async () => {

@@ -401,3 +401,25 @@ describe("GET /admin/openapi.json", () => {
     expect(doc.security).toEqual([{ adminToken: [] }]);
   });
 });
+
+describe("admin input hygiene", () => {
+  it("refuses a team name with control characters (terminal escapes, newlines), naming the field", async () => {
+    for (const name of ["evil\u001b[2J", "two\nlines"]) {
+      await expectAdminError(await adminCall("POST", "/teams", { name }), 400, { param: "name" });
+    }
+  });
+
+  it("treats an empty PATCH as a no-op: same team back, no audit entry", async () => {
+    const team = await createTeam({ name: teamName("noop") });
+    const res = await adminCall("PATCH", `/teams/${team.id}`, {});
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(team);
+    const audit = await adminJson<{ data: { action: string }[] }>("GET", `/audit?target_id=${team.id}`);
+    expect(audit.data.map((entry) => entry.action)).toEqual(["team.create"]);
+  });
+
+  it("answers 413 for an admin body over 64 KiB", async () => {
+    const res = await adminCall("POST", "/teams", { name: teamName("big"), metadata: { blob: "x".repeat(70 * 1024) } });
+    await expectAdminError(res, 413, { code: "request_too_large" });
+  });
+});

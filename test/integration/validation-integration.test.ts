@@ -113,3 +113,16 @@ describe("request checks", () => {
     expect(pulled).toBeLessThan(16);
   });
 });
+
+describe("metering of refused bodies", () => {
+  it("records a 400 under the model the body named, even though another field was wrong", async () => {
+    const { key } = await seedKey();
+    const res = await chat(key, { model: "qwen-3-32b", messages: "not an array" });
+    expect(res.status).toBe(400);
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "rejected",
+      status: 400,
+      model: "qwen-3-32b",
+    });
+  });
+});
