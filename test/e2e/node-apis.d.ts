@@ -7,7 +7,7 @@ declare module "node:child_process" {
   export function execFile(
     file: string,
     args: readonly string[],
-    options: { encoding: "buffer"; timeout?: number; maxBuffer?: number },
+    options: { encoding: "buffer"; timeout?: number; maxBuffer?: number; env?: Record<string, string | undefined> },
     callback: (error: (Error & { code?: number | string | null }) | null, stdout: Uint8Array, stderr: Uint8Array) => void,
   ): unknown;
 }
