@@ -68,17 +68,23 @@ export async function readJsonBodyReport(body: ReadableStream<Uint8Array>): Prom
   }
   const decoder = new TextDecoder();
   const text = chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
-  if (total <= MAX_PARSED_BYTES) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed === "object" && parsed !== null) {
-        const body = parsed as Record<string, unknown>;
-        return { usage: body.usage ?? null, ...finishReasonAndText(body) };
-      }
-    } catch {
-      // Not JSON after all: no usage to read.
+  return total <= MAX_PARSED_BYTES ? reportFromText(text) : { usage: usageFromTail(text), finishReason: null, completionChars: 0 };
+}
+
+/** The report for a body already read whole (small answers are buffered, not teed). */
+export function jsonBodyReport(bytes: Uint8Array): JsonBodyReport {
+  return reportFromText(new TextDecoder().decode(bytes));
+}
+
+function reportFromText(text: string): JsonBodyReport {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) {
+      const body = parsed as Record<string, unknown>;
+      return { usage: body.usage ?? null, ...finishReasonAndText(body) };
     }
-    return { usage: null, finishReason: null, completionChars: 0 };
+  } catch {
+    // Not JSON after all: no usage to read.
   }
-  return { usage: usageFromTail(text), finishReason: null, completionChars: 0 };
+  return { usage: null, finishReason: null, completionChars: 0 };
 }

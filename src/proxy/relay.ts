@@ -1,5 +1,6 @@
+import { GatewayError } from "../errors";
 import { estimatedUsage } from "../metering/estimate";
-import { readJsonBodyReport } from "../metering/json-usage";
+import { type JsonBodyReport, jsonBodyReport, readJsonBodyReport } from "../metering/json-usage";
 import type { RequestMeter } from "../metering/meter";
 import { estimateTokensFromChars, NO_TOKENS, normalizeUsage } from "../metering/usage";
 import { type StreamReport, usageTap } from "../sse/usage-tap";
@@ -7,6 +8,8 @@ import { clientResponseHeaders } from "./headers";
 import type { UpstreamResponse } from "./upstream";
 
 const MAX_REDACTED_ERROR_BYTES = 64 * 1024;
+/** Non-streamed answers up to this size (by Content-Length) are read whole; larger ones are teed. */
+const MAX_BUFFERED_JSON_BYTES = 1024 * 1024;
 
 export interface RelayOptions {
   requestId: string;
@@ -50,6 +53,22 @@ export async function relayResponse(upstream: UpstreamResponse, options: RelayOp
     return new Response(tap.body, init);
   }
 
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared <= MAX_BUFFERED_JSON_BYTES) {
+    // A small answer (a chat completion) is cheaper read whole than teed; the client
+    // gets the same bytes, in one piece, as soon as the last one arrived.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch {
+      // The client gets a 502, and the ledger records the status the client got.
+      settleBroken(upstream.headersAt, 502, options);
+      throw new GatewayError(502, "upstream_broken", "Tensoras's answer broke off before it was complete.");
+    }
+    options.waitUntil(Promise.resolve().then(() => settleReport(jsonBodyReport(bytes), upstream.headersAt, response.status, options)));
+    return new Response(bytes, init);
+  }
+
   const [toClient, toMeter] = response.body.tee();
   options.waitUntil(settleJson(toMeter, upstream.headersAt, response.status, options));
   return new Response(toClient, init);
@@ -77,28 +96,38 @@ function settleStream(report: StreamReport, status: number, options: RelayOption
   });
 }
 
+function settleReport(report: JsonBodyReport, headersAt: number, status: number, options: RelayOptions): void {
+  const usage = normalizeUsage(report.usage);
+  const estimate = options.costsTokens && usage === null;
+  options.meter.settle({
+    status,
+    outcome: "completed",
+    usage:
+      usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
+    usageSource: usage ? "upstream" : estimate ? "estimated" : "none",
+    finishReason: report.finishReason,
+    firstByteAt: headersAt,
+  });
+}
+
+/** The body broke off: Tensoras did the work, so the prompt at least is billed. */
+function settleBroken(headersAt: number, status: number, options: RelayOptions): void {
+  options.meter.settle({
+    status,
+    outcome: "upstream_error",
+    usage: options.costsTokens ? estimatedUsage(options.estimatePromptTokens(), 0) : NO_TOKENS,
+    usageSource: options.costsTokens ? "estimated" : "none",
+    firstByteAt: headersAt,
+  });
+}
+
 async function settleJson(body: ReadableStream<Uint8Array>, headersAt: number, status: number, options: RelayOptions): Promise<void> {
+  let report: JsonBodyReport;
   try {
-    const report = await readJsonBodyReport(body);
-    const usage = normalizeUsage(report.usage);
-    const estimate = options.costsTokens && usage === null;
-    options.meter.settle({
-      status,
-      outcome: "completed",
-      usage:
-        usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
-      usageSource: usage ? "upstream" : estimate ? "estimated" : "none",
-      finishReason: report.finishReason,
-      firstByteAt: headersAt,
-    });
+    report = await readJsonBodyReport(body);
   } catch {
-    // The body broke off: Tensoras did the work, so the prompt at least is billed.
-    options.meter.settle({
-      status,
-      outcome: "upstream_error",
-      usage: options.costsTokens ? estimatedUsage(options.estimatePromptTokens(), 0) : NO_TOKENS,
-      usageSource: options.costsTokens ? "estimated" : "none",
-      firstByteAt: headersAt,
-    });
+    settleBroken(headersAt, status, options);
+    return;
   }
+  settleReport(report, headersAt, status, options);
 }

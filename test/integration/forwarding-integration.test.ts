@@ -244,3 +244,38 @@ describe("secrets never leave the gateway", () => {
     }
   });
 });
+
+describe("non-streamed answers read whole", () => {
+  it("returns a small answer that declares its Content-Length byte for byte, and meters it", async () => {
+    const { key } = await seedKey();
+    const body = `${JSON.stringify(COMPLETION)}\n`;
+    mockUpstream(() => new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.length) } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(await res.text()).toBe(body);
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ outcome: "completed", total_tokens: 14, usage_source: "upstream" });
+  });
+
+  it("answers 502 and bills the prompt as an estimate when a small answer breaks off mid-body", async () => {
+    const { key } = await seedKey();
+    mockUpstream(() => {
+      let sent = false;
+      const broken = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent) controller.error(new Error("connection reset"));
+          else controller.enqueue(new TextEncoder().encode('{"id":"chatcmpl-9","choices":['));
+          sent = true;
+        },
+      });
+      return new Response(broken, { headers: { "content-type": "application/json", "content-length": "500" } });
+    });
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [{ role: "user", content: "x".repeat(40) }] });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: { code: "upstream_broken" } });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      status: 502,
+      outcome: "upstream_error",
+      usage_source: "estimated",
+      prompt_tokens: 14,
+    });
+  });
+});
