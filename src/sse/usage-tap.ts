@@ -2,14 +2,20 @@ import { SseScanner } from "./sse-scanner";
 
 /**
  * Carries an upstream SSE body to the client while the SseScanner reads it on
- * the side. The gateway owns the upstream reader so that the two ways a stream
- * can end early stay apart on the bill: an error from `read()` is upstream's, a
- * failed `write()` (the returned stream was cancelled) is the client's. In workerd
- * that cancel reaches the writer only at its next write: a client that leaves
- * while upstream is silent is noticed when the next chunk arrives.
+ * the side, and withholds a usage-only event the gateway asked for. The client's
+ * stream is a pull-based ReadableStream that owns the upstream reader, so the two
+ * ways a stream can end early stay apart on the bill: an error from `read()` is
+ * upstream's; `cancel()` of the returned stream is the client leaving, and it
+ * stops upstream at once, even while upstream is silent.
  *
- * Backpressure: each chunk is written, and the write awaited, before the next
- * read, so the client's pace sets upstream's pace and nothing queues here.
+ * Backpressure: upstream is read only when the client pulls (highWaterMark 0),
+ * so the client's pace sets upstream's pace and nothing queues here.
+ *
+ * Why not tee() (cheaper: 3.6x bare CPU against 5x, bench:plumbing)? Measured in
+ * this workerd with a 200 MB body and a client reading 1 MB/s: `new Response(branch)`
+ * paces upstream but nothing tells the meter branch that the client left (upstream
+ * went on to send 150 MB); `branch.pipeTo(identity.writable)` notices the client
+ * leaving but does not pace (upstream sent all 200 MB in 8 s, buffered in memory).
  */
 
 /** A usage-only event is a few hundred bytes; a partial event larger than this cannot be one. */
