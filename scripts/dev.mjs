@@ -16,6 +16,7 @@ import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadDevVars } from "./lib/dev-vars.mjs";
+import { waitForHealth } from "./lib/health.mjs";
 import { liveChildren, runWrangler, spawnWrangler } from "./lib/wrangler.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -44,21 +45,6 @@ function assertPortFree(port) {
     probe.once("error", () => reject(new Error(`port ${port} is in use; set PORT to another port`)));
     probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(undefined)));
   });
-}
-
-async function waitForHealth(url, child) {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  while (Date.now() < deadline && child.exitCode === null && !stopping) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      if (response.status === 200) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  return false;
 }
 
 function banner({ gatewayUrl, upstream, demoKey, healthy }) {
@@ -153,7 +139,7 @@ async function main() {
     shutdown(exitCode);
   });
   const gatewayUrl = `http://127.0.0.1:${port}`;
-  const healthy = await waitForHealth(`${gatewayUrl}/healthz`, wrangler);
+  const healthy = await waitForHealth(`${gatewayUrl}/healthz`, wrangler, { timeoutMs: HEALTH_TIMEOUT_MS, stopped: () => stopping });
   if (!stopping && wrangler.exitCode === null) banner({ gatewayUrl, upstream, demoKey, healthy });
 }
 

@@ -24,6 +24,7 @@ import { createServer } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitForHealth } from "./lib/health.mjs";
 import { liveChildren, runWrangler } from "./lib/wrangler.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -141,21 +142,6 @@ function mockUrl(child, logFile) {
   });
 }
 
-async function waitForHealth(url, child) {
-  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  while (Date.now() < deadline && child.exitCode === null && !stopping) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await response.body?.cancel();
-      if (response.status === 200) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  return false;
-}
-
 function runVitest(env, extraArgs) {
   const bin = join(ROOT, "node_modules", "vitest", "vitest.mjs");
   // Own group too, so a `kill <runner pid>` stops it; stdin ignored so it never waits for keys.
@@ -239,7 +225,13 @@ async function main() {
     { cwd: app, env: { WRANGLER_SEND_METRICS: "false" } },
   );
   const gatewayUrl = `http://127.0.0.1:${port}`;
-  if (!(await waitForHealth(`${gatewayUrl}/healthz`, wrangler.child))) {
+  if (
+    !(await waitForHealth(`${gatewayUrl}/healthz`, wrangler.child, {
+      timeoutMs: HEALTH_TIMEOUT_MS,
+      stopped: () => stopping,
+      intervalMs: 250,
+    }))
+  ) {
     if (stopping) return;
     console.error(`[e2e] ${gatewayUrl}/healthz never answered 200. wrangler's log (${wrangler.logFile}):\n${await tail(wrangler.logFile)}`);
     await stopAll();

@@ -252,7 +252,11 @@ describe("non-streamed answers read whole", () => {
     mockUpstream(() => new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.length) } }));
     const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
     expect(await res.text()).toBe(body);
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ outcome: "completed", total_tokens: 14, usage_source: "upstream" });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "completed",
+      total_tokens: 14,
+      usage_source: "upstream",
+    });
   });
 
   it("answers 502 and bills the prompt as an estimate when a small answer breaks off mid-body", async () => {
