@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { PLUMBING_VARIANTS as ALL_VARIANTS, buildPlumbing } from "./lib/build.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid } from "./lib/proc.mjs";
-import { cleanupAll, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
 import { fmt, fmtSpread, median, spread, table } from "./lib/stats.mjs";
 
@@ -27,7 +27,12 @@ const CONCURRENCY = Number(opts.concurrency);
 const EVENTS = Number(opts.events);
 const API_KEY = "sk-bench-upstream";
 // What the gateway sends upstream: it injects include_usage, so usage arrives in the last chunk.
-const BODY = JSON.stringify({ model: "llama-3.3-70b", stream: true, messages: [{ role: "user", content: "hi" }], stream_options: { include_usage: true } });
+const BODY = JSON.stringify({
+  model: "llama-3.3-70b",
+  stream: true,
+  messages: [{ role: "user", content: "hi" }],
+  stream_options: { include_usage: true },
+});
 const CASES = { paced: Number(opts.interval), fast: 0 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,7 +60,12 @@ async function main() {
     loader.run({
       type: "batch",
       url: urls[variant],
-      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}`, "x-mock-events": String(EVENTS), "x-mock-interval-ms": String(intervalMs) },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${API_KEY}`,
+        "x-mock-events": String(EVENTS),
+        "x-mock-interval-ms": String(intervalMs),
+      },
       body: BODY,
       concurrency: CONCURRENCY,
       total,
@@ -96,7 +106,9 @@ async function main() {
           bytesPerStream: median(ok.map((r) => r.bytes)),
         };
         samples.push(sample);
-        console.error(`${caseName} r${round} ${variant.padEnd(9)} cpu/stream ${fmt(sample.cpuMsPerStream)} ms (stat ${fmt(sample.statCpuMsPerStream)}) ttfb ${fmt(sample.p50TtfbMs)} lat ${fmt(sample.p50LatencyMs, 0)} failed ${sample.failed}`);
+        console.error(
+          `${caseName} r${round} ${variant.padEnd(9)} cpu/stream ${fmt(sample.cpuMsPerStream)} ms (stat ${fmt(sample.statCpuMsPerStream)}) ttfb ${fmt(sample.p50TtfbMs)} lat ${fmt(sample.p50LatencyMs, 0)} failed ${sample.failed}`,
+        );
       }
     }
   }
@@ -140,10 +152,19 @@ function summarize(samples) {
 
 function print(summary, idle) {
   for (const [caseName, variants] of Object.entries(summary)) {
-    console.log(`\n${caseName === "paced" ? `${EVENTS} events ~${CASES.paced} ms apart` : `${EVENTS} events as fast as read`}, ${CONCURRENCY} concurrent, ${STREAMS} streams per batch; median (min–max) over ${ROUNDS} rounds`);
+    console.log(
+      `\n${caseName === "paced" ? `${EVENTS} events ~${CASES.paced} ms apart` : `${EVENTS} events as fast as read`}, ${CONCURRENCY} concurrent, ${STREAMS} streams per batch; median (min–max) over ${ROUNDS} rounds`,
+    );
     const rows = PLUMBING_VARIANTS.map((v) => {
       const s = variants[v];
-      return [v, fmtSpread(s.cpuMsPerStream), fmtSpread(s.vsBare), fmtSpread(s.statVsBare), fmt(s.p50TtfbMs.median), fmt(s.p50LatencyMs.median, 0)];
+      return [
+        v,
+        fmtSpread(s.cpuMsPerStream),
+        fmtSpread(s.vsBare),
+        fmtSpread(s.statVsBare),
+        fmt(s.p50TtfbMs.median),
+        fmt(s.p50LatencyMs.median, 0),
+      ];
     });
     console.log(table(["variant", "CPU ms/stream", "× bare (schedstat)", "× bare (stat ticks)", "p50 TTFB ms", "p50 latency ms"], rows));
     console.log(`tap / no-op tap: ${fmtSpread(variants.tapVsNoop)}`);
@@ -151,11 +172,4 @@ function print(summary, idle) {
   console.log(`\nidle workerd CPU: ${fmt(idle)} ms/s`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runMain(main);

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { buildGateway, buildGatewayNoLedger, buildPlumbing } from "./lib/build.mjs";
 import { prepareGatewayDb } from "./lib/gateway-db.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid, memory } from "./lib/proc.mjs";
-import { cleanupAll, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
 import { fmt, fmtSpread, median, quantile, spread, table } from "./lib/stats.mjs";
 
@@ -38,13 +38,39 @@ const SETTLE_MS = 1300;
 
 /** The five cases of issue 8 (quick: same shapes, small counts). */
 const CASES = {
-  paced: { title: `${QUICK ? 100 : 1000} events ~1 ms apart, 16 concurrent`, stream: true, events: QUICK ? 100 : 1000, intervalMs: 1, concurrency: 16, total: QUICK ? 16 : 32 },
-  fast: { title: `${QUICK ? 100 : 1000} events as fast as read, 16 concurrent`, stream: true, events: QUICK ? 100 : 1000, intervalMs: 0, concurrency: 16, total: QUICK ? 16 : 32 },
+  paced: {
+    title: `${QUICK ? 100 : 1000} events ~1 ms apart, 16 concurrent`,
+    stream: true,
+    events: QUICK ? 100 : 1000,
+    intervalMs: 1,
+    concurrency: 16,
+    total: QUICK ? 16 : 32,
+  },
+  fast: {
+    title: `${QUICK ? 100 : 1000} events as fast as read, 16 concurrent`,
+    stream: true,
+    events: QUICK ? 100 : 1000,
+    intervalMs: 0,
+    concurrency: 16,
+    total: QUICK ? 16 : 32,
+  },
   json: { title: "small non-streamed chat, 32 concurrent", stream: false, concurrency: 32, total: QUICK ? 64 : 1024 },
   // 32 concurrent saturates 2 cores, so its latency is mostly queueing: one at a time shows the added latency itself.
   json1: { title: "small non-streamed chat, one at a time", stream: false, concurrency: 1, total: QUICK ? 32 : 300 },
-  big: { title: `one ${QUICK ? 10 : 100} MB stream as fast as read`, stream: true, bodyBytes: (QUICK ? 10 : 100) * MB, concurrency: 1, total: 1 },
-  slow: { title: `one ${QUICK ? 20 : 200} MB stream read at 1 MB/s by node:http, aborted after ${QUICK ? 3 : 20} s`, slow: true, bodyBytes: (QUICK ? 20 : 200) * MB, bytesPerSecond: MB, abortAfterMs: QUICK ? 3_000 : 20_000 },
+  big: {
+    title: `one ${QUICK ? 10 : 100} MB stream as fast as read`,
+    stream: true,
+    bodyBytes: (QUICK ? 10 : 100) * MB,
+    concurrency: 1,
+    total: 1,
+  },
+  slow: {
+    title: `one ${QUICK ? 20 : 200} MB stream read at 1 MB/s by node:http, aborted after ${QUICK ? 3 : 20} s`,
+    slow: true,
+    bodyBytes: (QUICK ? 20 : 200) * MB,
+    bytesPerSecond: MB,
+    abortAfterMs: QUICK ? 3_000 : 20_000,
+  },
 };
 const SELECTED = opts.cases.split(",").filter((name) => name in CASES);
 
@@ -56,8 +82,18 @@ const forwardedBody = (stream) => (stream ? { ...userBody(true), stream_options:
 async function main() {
   const startedAt = Date.now();
   const mock = await startMock({ apiKey: UPSTREAM_KEY });
-  const [gatewayScript, bareScript, noopScript, noLedgerScript] = await Promise.all([buildGateway(), buildPlumbing("bare"), buildPlumbing("noop-tap"), buildGatewayNoLedger()]);
-  const gatewayVars = { TENSORAS_BASE_URL: mock.url, TENSORAS_API_KEY: UPSTREAM_KEY, MAX_REQUEST_BYTES: "10485760", UPSTREAM_TIMEOUT_MS: "300000" };
+  const [gatewayScript, bareScript, noopScript, noLedgerScript] = await Promise.all([
+    buildGateway(),
+    buildPlumbing("bare"),
+    buildPlumbing("noop-tap"),
+    buildGatewayNoLedger(),
+  ]);
+  const gatewayVars = {
+    TENSORAS_BASE_URL: mock.url,
+    TENSORAS_API_KEY: UPSTREAM_KEY,
+    MAX_REQUEST_BYTES: "10485760",
+    UPSTREAM_TIMEOUT_MS: "300000",
+  };
   // workerd's log lines (the gateway logs one per request) are counted, not printed.
   const logCounts = {};
   const common = { modules: true, compatibilityDate: "2026-11-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
@@ -75,7 +111,9 @@ async function main() {
         bindings: gatewayVars,
         d1Databases: { DB: "tensoras-gateway" },
         queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
-        queueConsumers: { "tensoras-usage": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: "tensoras-usage-dlq" } },
+        queueConsumers: {
+          "tensoras-usage": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: "tensoras-usage-dlq" },
+        },
       },
       { ...common, name: "bare", script: bareScript, bindings: { UPSTREAM_URL: mock.url } },
       { ...common, name: "noop-tap", script: noopScript, bindings: { UPSTREAM_URL: mock.url } },
@@ -108,7 +146,10 @@ async function main() {
 
   // Warm-up: isolates, connection pools, the gateway's key cache and its D1.
   for (const variant of VARIANTS) {
-    for (const c of [{ ...CASES.fast, events: 100, total: 16 }, { ...CASES.json, total: 64 }]) {
+    for (const c of [
+      { ...CASES.fast, events: 100, total: 16 },
+      { ...CASES.json, total: 64 },
+    ]) {
       const warm = await batch(variant, c);
       const bad = warm.results.find((r) => r.error || r.status !== 200);
       if (bad) throw new Error(`${variant} warm-up failed: ${JSON.stringify(bad)}`);
@@ -122,14 +163,14 @@ async function main() {
     const rounds = c.slow ? SLOW_ROUNDS : ROUNDS;
     for (let round = 1; round <= rounds; round++) {
       for (const variant of VARIANTS) {
-        const sample = c.slow ? await measureSlow(variant, round, c) : await measureBatch(variant, round, c, caseName);
+        const sample = c.slow ? await measureSlow(variant, round, c) : await measureBatch(variant, c);
         samples.push({ case: caseName, round, variant, ...sample });
         console.error(progressLine(caseName, round, variant, sample));
       }
     }
   }
 
-  async function measureBatch(variant, round, c) {
+  async function measureBatch(variant, c) {
     const rss = watchRss(pid);
     const before = cpuSample(pid);
     const { wallMs, results } = await batch(variant, c);
@@ -144,7 +185,10 @@ async function main() {
       wallMs,
       requestsPerSecond: (ok.length * 1000) / wallMs,
       p50LatencyMs: median(ok.map((r) => r.latencyMs)),
-      p99LatencyMs: quantile(ok.map((r) => r.latencyMs), 0.99),
+      p99LatencyMs: quantile(
+        ok.map((r) => r.latencyMs),
+        0.99,
+      ),
       p50TtfbMs: median(ok.map((r) => r.ttfbMs)),
       cpuMsPerRequest: cpu.schedMs / Math.max(1, ok.length),
       statCpuMsPerRequest: cpu.statMs / Math.max(1, ok.length),
@@ -169,7 +213,13 @@ async function main() {
     const rss = watchRss(pid);
     const before = cpuSample(pid);
     const request = requestFor(variant, c);
-    const result = await loader.run({ type: "slow", ...request, headers: { ...request.headers, "x-bench-id": benchId }, bytesPerSecond: c.bytesPerSecond, abortAfterMs: c.abortAfterMs });
+    const result = await loader.run({
+      type: "slow",
+      ...request,
+      headers: { ...request.headers, "x-bench-id": benchId },
+      bytesPerSecond: c.bytesPerSecond,
+      abortAfterMs: c.abortAfterMs,
+    });
     // Wait for the mock to see the connection close (or give up after 10 s).
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && !(timeline.at(-1)?.outcome && timeline.at(-1).outcome !== "pending")) await sleep(20);
@@ -197,7 +247,11 @@ async function main() {
   }
 
   // The ledger: every gateway request that got a 200 has its row, the slow ones as client_aborted.
-  const ledger = await checkLedger(db, gatewayRequests, samples.filter((s) => s.gatewayRequestId).map((s) => s.gatewayRequestId));
+  const ledger = await checkLedger(
+    db,
+    gatewayRequests,
+    samples.filter((s) => s.gatewayRequestId).map((s) => s.gatewayRequestId),
+  );
   const summary = summarize(samples);
   printReport(summary, ledger);
   const out = {
@@ -206,7 +260,13 @@ async function main() {
     durationS: Math.round((Date.now() - startedAt) / 1000),
     quick: QUICK,
     machine: machine(),
-    params: { rounds: ROUNDS, slowRounds: SLOW_ROUNDS, settleMs: SETTLE_MS, cases: Object.fromEntries(SELECTED.map((n) => [n, CASES[n]])), mock: mock.script },
+    params: {
+      rounds: ROUNDS,
+      slowRounds: SLOW_ROUNDS,
+      settleMs: SETTLE_MS,
+      cases: Object.fromEntries(SELECTED.map((n) => [n, CASES[n]])),
+      mock: mock.script,
+    },
     workerdPeakRssMb: memory(pid).hwmMb,
     ledger,
     workerdLogLines: logCounts,
@@ -280,7 +340,8 @@ function summarize(samples) {
     for (const variant of VARIANTS) {
       const mine = rows.filter((s) => s.variant === variant);
       const figures = {};
-      for (const metric of METRICS) if (mine.some((s) => typeof s[metric] === "number")) figures[metric] = spread(mine.map((s) => s[metric]));
+      for (const metric of METRICS)
+        if (mine.some((s) => typeof s[metric] === "number")) figures[metric] = spread(mine.map((s) => s[metric]));
       figures.failed = mine.reduce((sum, s) => sum + s.failed, 0);
       figures.upstreamOutcomes = mine.map((s) => s.upstreamOutcome).filter(Boolean);
       out[caseName].variants[variant] = figures;
@@ -305,8 +366,19 @@ function summarize(samples) {
 
 function progressLine(caseName, round, variant, s) {
   const parts = [`${caseName} r${round} ${variant.padEnd(8)}`, `cpu/req ${fmt(s.cpuMsPerRequest)} ms`];
-  if (s.requestsPerSecond !== undefined) parts.push(`${fmt(s.requestsPerSecond, 1)} req/s`, `p50 ${fmt(s.p50LatencyMs, 1)} ms`, `ttfb ${fmt(s.p50TtfbMs, 1)} ms`, `${fmt(s.mbPerSecond, 1)} MB/s`);
-  if (s.upstreamMbSentByAbort !== undefined) parts.push(`upstream ${fmt(s.upstreamMbSentByAbort, 1)} MB by abort`, `closed +${fmt(s.upstreamClosedAfterAbortMs, 0)} ms (${s.upstreamOutcome})`, `client read ${fmt(s.clientMbRead, 1)} MB`);
+  if (s.requestsPerSecond !== undefined)
+    parts.push(
+      `${fmt(s.requestsPerSecond, 1)} req/s`,
+      `p50 ${fmt(s.p50LatencyMs, 1)} ms`,
+      `ttfb ${fmt(s.p50TtfbMs, 1)} ms`,
+      `${fmt(s.mbPerSecond, 1)} MB/s`,
+    );
+  if (s.upstreamMbSentByAbort !== undefined)
+    parts.push(
+      `upstream ${fmt(s.upstreamMbSentByAbort, 1)} MB by abort`,
+      `closed +${fmt(s.upstreamClosedAfterAbortMs, 0)} ms (${s.upstreamOutcome})`,
+      `client read ${fmt(s.clientMbRead, 1)} MB`,
+    );
   parts.push(`rss peak ${fmt(s.peakRssMb, 0)} MB (+${fmt(s.rssGrowthMb, 1)})`);
   if (s.failed) parts.push(`FAILED ${s.failed}: ${JSON.stringify(s.firstError)}`);
   return parts.join(" · ");
@@ -317,14 +389,38 @@ function printReport(summary, ledger) {
     console.log(`\n(${Object.keys(CASES).indexOf(caseName) + 1}) ${c.title} · median (min–max) over rounds`);
     const slow = caseName === "slow";
     const header = slow
-      ? ["worker", "CPU ms/req", "× bare", "upstream MB by abort", "upstream MB total", "upstream closed +ms", "RSS growth MB", "peak RSS MB"]
+      ? [
+          "worker",
+          "CPU ms/req",
+          "× bare",
+          "upstream MB by abort",
+          "upstream MB total",
+          "upstream closed +ms",
+          "RSS growth MB",
+          "peak RSS MB",
+        ]
       : ["worker", "req/s", "p50 ms", "p99 ms", "p50 TTFB ms", "CPU ms/req", "× bare", "× no-op", "MB/s", "peak RSS MB"];
     const rows = VARIANTS.map((variant) => {
       const v = c.variants[variant];
-      const vsBare = { gateway: fmtSpread(c.ratios.cpuGatewayOverBare), "noop-tap": fmtSpread(c.ratios.cpuNoopOverBare), "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverBare) }[variant] ?? "1";
-      const vsNoop = { gateway: fmtSpread(c.ratios.cpuGatewayOverNoop), "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverNoop) }[variant] ?? "";
+      const vsBare =
+        {
+          gateway: fmtSpread(c.ratios.cpuGatewayOverBare),
+          "noop-tap": fmtSpread(c.ratios.cpuNoopOverBare),
+          "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverBare),
+        }[variant] ?? "1";
+      const vsNoop =
+        { gateway: fmtSpread(c.ratios.cpuGatewayOverNoop), "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverNoop) }[variant] ?? "";
       if (slow) {
-        return [variant, fmtSpread(v.cpuMsPerRequest, 1), vsBare, fmtSpread(v.upstreamMbSentByAbort, 1), fmtSpread(v.upstreamMbSentTotal, 1), fmtSpread(v.upstreamClosedAfterAbortMs, 0), fmtSpread(v.rssGrowthMb, 1), fmt(v.peakRssMb.max, 0)];
+        return [
+          variant,
+          fmtSpread(v.cpuMsPerRequest, 1),
+          vsBare,
+          fmtSpread(v.upstreamMbSentByAbort, 1),
+          fmtSpread(v.upstreamMbSentTotal, 1),
+          fmtSpread(v.upstreamClosedAfterAbortMs, 0),
+          fmtSpread(v.rssGrowthMb, 1),
+          fmt(v.peakRssMb.max, 0),
+        ];
       }
       return [
         variant + (v.failed ? ` (${v.failed} failed)` : ""),
@@ -346,7 +442,9 @@ function printReport(summary, ledger) {
     if (slow) notes.push(`upstream outcomes: ${VARIANTS.map((v) => `${v} ${c.variants[v].upstreamOutcomes.join("/")}`).join(", ")}`);
     console.log(notes.join(" · "));
   }
-  console.log(`\nledger: ${ledger.rows} usage rows for ${ledger.expectedRows} gateway requests answered 200 · by outcome ${JSON.stringify(ledger.byOutcome)} · slow-client rows: ${ledger.slowOutcomes.map((o) => o.outcome).join(", ") || "–"}`);
+  console.log(
+    `\nledger: ${ledger.rows} usage rows for ${ledger.expectedRows} gateway requests answered 200 · by outcome ${JSON.stringify(ledger.byOutcome)} · slow-client rows: ${ledger.slowOutcomes.map((o) => o.outcome).join(", ") || "–"}`,
+  );
   printTargets(summary, ledger);
 }
 
@@ -357,7 +455,12 @@ function printTargets(s, ledger) {
     if (!spreadValue || !Number.isFinite(spreadValue.median)) return;
     const higherIsBetter = name.includes("throughput");
     const met = higherIsBetter ? spreadValue.median >= limit : spreadValue.median <= limit;
-    rows.push([name, `${fmtSpread(spreadValue, digits)} ${unit}`, `${higherIsBetter ? "≥" : "≤"} ${limit} ${unit}`, met ? "met" : "MISSED"]);
+    rows.push([
+      name,
+      `${fmtSpread(spreadValue, digits)} ${unit}`,
+      `${higherIsBetter ? "≥" : "≤"} ${limit} ${unit}`,
+      met ? "met" : "MISSED",
+    ]);
   };
   add("paced: CPU gateway/bare", s.paced?.ratios.cpuGatewayOverBare, 3.0);
   add("paced: CPU gateway/no-op tap", s.paced?.ratios.cpuGatewayOverNoop, 1.1);
@@ -372,16 +475,14 @@ function printTargets(s, ledger) {
   add("slow: gateway upstream closed after abort", s.slow?.variants.gateway.upstreamClosedAfterAbortMs, 1000, "ms", 0);
   if (ledger.slowOutcomes.length) {
     const all = ledger.slowOutcomes.every((o) => o.outcome === "client_aborted");
-    rows.push(["slow: metered as client_aborted", ledger.slowOutcomes.map((o) => o.outcome).join(", "), "client_aborted", all ? "met" : "MISSED"]);
+    rows.push([
+      "slow: metered as client_aborted",
+      ledger.slowOutcomes.map((o) => o.outcome).join(", "),
+      "client_aborted",
+      all ? "met" : "MISSED",
+    ]);
   }
   console.log(`\ntargets (issue 8; informational, never asserted)\n${table(["target", "measured (median, min–max)", "target", ""], rows)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runMain(main);

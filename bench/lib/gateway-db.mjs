@@ -1,5 +1,5 @@
 // The gateway's local D1: schema from migrations/, one team and one key seeded.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -8,7 +8,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 /** src/auth/key-format.ts, compiled for Node (it has no imports, by design). */
 async function loadKeyFormat() {
-  const out = await esbuild.build({ entryPoints: [path.join(ROOT, "src/auth/key-format.ts")], bundle: true, write: false, format: "esm", platform: "node", logLevel: "error" });
+  const out = await esbuild.build({
+    entryPoints: [path.join(ROOT, "src/auth/key-format.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    logLevel: "error",
+  });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
 }
 

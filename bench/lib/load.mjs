@@ -68,7 +68,14 @@ function slow({ url, headers = {}, body, bytesPerSecond, abortAfterMs }) {
     const perSlice = bytesPerSecond / (1000 / sliceMs);
     let sliceBudget = perSlice;
     const req = http.request(
-      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body ?? "") }, agent: false },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: "POST",
+        headers: { ...headers, "content-length": Buffer.byteLength(body ?? "") },
+        agent: false,
+      },
       (res) => {
         response = res;
         status = res.statusCode;

@@ -51,7 +51,12 @@ export function cpuSample(pid) {
 }
 
 export function cpuDelta(before, after) {
-  return { schedMs: after.schedMs - before.schedMs, statMs: after.statMs - before.statMs, wallMs: after.at - before.at, threadsChanged: before.threads !== after.threads };
+  return {
+    schedMs: after.schedMs - before.schedMs,
+    statMs: after.statMs - before.statMs,
+    wallMs: after.at - before.at,
+    threadsChanged: before.threads !== after.threads,
+  };
 }
 
 /** Resident set size in MB (VmRSS) and its high-water mark (VmHWM). */

@@ -13,6 +13,18 @@ export function onCleanup(fn) {
 }
 
 let cleaning = null;
+/** Runs a harness's main, exits non-zero if it throws, and always stops every process it started. */
+export async function runMain(main) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(err);
+    process.exitCode = 1;
+  } finally {
+    await cleanupAll();
+  }
+}
+
 export function cleanupAll() {
   cleaning ??= (async () => {
     for (const fn of cleanups.reverse()) {
@@ -48,7 +60,9 @@ function killChild(child) {
 /** The project's mock Tensoras (mock/tensoras.mjs) in its own process. */
 export async function startMock({ apiKey }) {
   const script = path.join(ROOT, "mock/tensoras.mjs");
-  const child = spawn(process.execPath, [script, "--port", "0", "--api-key", apiKey, "--quiet", "--no-raw"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [script, "--port", "0", "--api-key", apiKey, "--quiet", "--no-raw"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   onCleanup(() => killChild(child));
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise((resolve, reject) => {

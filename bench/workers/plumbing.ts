@@ -25,7 +25,12 @@ interface PlumbingEnv {
 
 function upstreamRequest(request: Request, env: PlumbingEnv, signal?: AbortSignal): Request {
   const url = new URL(request.url);
-  return new Request(env.UPSTREAM_URL + url.pathname + url.search, { method: request.method, headers: request.headers, body: request.body, signal });
+  return new Request(env.UPSTREAM_URL + url.pathname + url.search, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    signal,
+  });
 }
 
 async function drain(stream: ReadableStream<Uint8Array>, scanner?: SseScanner): Promise<void> {
@@ -97,7 +102,10 @@ export default {
       return new Response(readable, init);
     }
     if (VARIANT === "pull-scan") {
-      return new Response(pullThrough(response.body, new SseScanner(), () => controller.abort()), init);
+      return new Response(
+        pullThrough(response.body, new SseScanner(), () => controller.abort()),
+        init,
+      );
     }
     if (VARIANT === "transform") {
       return new Response(response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>()), init);
