@@ -29,22 +29,13 @@ export interface AppEnv {
   Variables: AppVariables;
 }
 
-declare global {
-  namespace Cloudflare {
-    interface Env {
-      DB: D1Database;
-      USAGE_QUEUE: Queue<UsageRecord>;
-      TENSORAS_BASE_URL: string;
-      TENSORAS_API_KEY?: string;
-      ADMIN_TOKEN?: string;
-      MAX_REQUEST_BYTES?: string;
-      UPSTREAM_TIMEOUT_MS?: string;
-    }
-  }
-}
+type GatewayBindings = Env;
 
 declare global {
   namespace Cloudflare {
+    // `env` from cloudflare:workers and cloudflare:test is typed as the worker's own Env.
+    interface Env extends GatewayBindings {}
+    // Types `exports` from cloudflare:workers (the tests call the worker through it).
     interface GlobalProps {
       mainModule: typeof import("./index");
     }

@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { bearerToken } from "../auth/bearer";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-
-const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
  * `Authorization: Bearer ${ADMIN_TOKEN}` for every /admin route. The comparison
@@ -13,7 +12,7 @@ const BEARER = /^Bearer +(\S+) *$/i;
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
     const expected = c.env.ADMIN_TOKEN;
-    const token = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
+    const token = bearerToken(c.req.header("authorization"));
     if (!expected) {
       throw new GatewayError(401, "admin_disabled", "The admin API is disabled: no ADMIN_TOKEN is configured.");
     }

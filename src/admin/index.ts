@@ -1,5 +1,4 @@
-import { bodyLimit } from "hono/body-limit";
-import { GatewayError } from "../errors";
+import { limitBody } from "../proxy/body";
 import { audit } from "./audit";
 import { adminAuth } from "./auth";
 import { keys } from "./keys";
@@ -13,14 +12,10 @@ const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 /** The control plane: teams, keys, usage and audit, all behind the admin token. */
 export const admin = adminRouter();
 
-admin.use(adminAuth(), async function limitAdminBody(c, next) {
-  return bodyLimit({
-    maxSize: MAX_ADMIN_BODY_BYTES,
-    onError: () => {
-      throw new GatewayError(413, "request_too_large", `Admin request bodies are limited to ${MAX_ADMIN_BODY_BYTES} bytes.`);
-    },
-  })(c, next);
-});
+admin.use(
+  adminAuth(),
+  limitBody(() => MAX_ADMIN_BODY_BYTES),
+);
 admin.route("/", teams);
 admin.route("/", keys);
 admin.route("/", usage);

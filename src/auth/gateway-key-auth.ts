@@ -1,11 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { bearerToken } from "./bearer";
 import { hashKey, isWellFormedKey } from "./key-format";
 import { lookupKey } from "./key-store";
-
-// RFC 6750 §2.1: `Bearer` is case-insensitive, followed by one or more spaces.
-const BEARER = /^Bearer +(\S+) *$/i;
 
 /**
  * Authenticates a caller by gateway key. Each failure has its own code so an
@@ -17,7 +15,7 @@ export function gatewayKeyAuth(): MiddlewareHandler<AppEnv> {
     if (!header) {
       throw new GatewayError(401, "missing_api_key", "Missing API key. Send it as `Authorization: Bearer <gateway key>`.");
     }
-    const key = BEARER.exec(header)?.[1];
+    const key = bearerToken(header);
     if (key === undefined || !isWellFormedKey(key)) {
       throw new GatewayError(
         401,

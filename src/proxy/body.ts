@@ -1,4 +1,5 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import type { BodySchema, ProxiedBody } from "./schemas";
@@ -10,8 +11,20 @@ export function maxRequestBytes(env: AppEnv["Bindings"]): number {
   return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_REQUEST_BYTES;
 }
 
-export function payloadTooLarge(limit: number): GatewayError {
-  return new GatewayError(413, "request_too_large", `Request body is larger than the gateway's limit of ${limit} bytes.`);
+/**
+ * 413 for a body over `limitOf(env)` bytes: refused from Content-Length, or as soon
+ * as a chunked body passes the limit, never read whole (Hono's bodyLimit).
+ */
+export function limitBody(limitOf: (env: AppEnv["Bindings"]) => number): MiddlewareHandler<AppEnv> {
+  return async function limitBody(c, next) {
+    const limit = limitOf(c.env);
+    return bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new GatewayError(413, "request_too_large", `Request body is larger than the gateway's limit of ${limit} bytes.`);
+      },
+    })(c, next);
+  };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

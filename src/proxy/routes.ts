@@ -1,9 +1,8 @@
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { estimatedUsage, estimatePromptTokens } from "../metering/estimate";
-import { maxRequestBytes, payloadTooLarge, readCheckedBody } from "./body";
+import { limitBody, maxRequestBytes, readCheckedBody } from "./body";
 import { withIncludeUsage } from "./include-usage";
 import { relayResponse } from "./relay";
 import { type BodySchema, ChatCompletionBody, CompletionBody, EmbeddingsBody } from "./schemas";
@@ -62,32 +61,20 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
 export const dataPlane = new Hono<AppEnv>();
 
 for (const route of POST_ROUTES) {
-  dataPlane.post(
-    route.path,
-    async function limitBody(c, next) {
-      const limit = maxRequestBytes(c.env);
-      return bodyLimit({
-        maxSize: limit,
-        onError: () => {
-          throw payloadTooLarge(limit);
-        },
-      })(c, next);
-    },
-    async function proxyJsonRequest(c) {
-      const checked = await readCheckedBody(c, route.schema);
-      const { body } = checked;
-      const meter = c.get("meter");
-      meter.model = body.model;
-      meter.stream = route.streams && body.stream === true;
-      assertModelAllowed(c, body.model);
-      const forwarded = route.streams ? withIncludeUsage(checked.raw, checked.text, body) : { body: checked.raw, injected: false };
-      return forward(c, {
-        body: forwarded.body,
-        injectedIncludeUsage: forwarded.injected,
-        estimatePromptTokens: () => estimatePromptTokens(body),
-      });
-    },
-  );
+  dataPlane.post(route.path, limitBody(maxRequestBytes), async function proxyJsonRequest(c) {
+    const checked = await readCheckedBody(c, route.schema);
+    const { body } = checked;
+    const meter = c.get("meter");
+    meter.model = body.model;
+    meter.stream = route.streams && body.stream === true;
+    assertModelAllowed(c, body.model);
+    const forwarded = route.streams ? withIncludeUsage(checked.raw, checked.text, body) : { body: checked.raw, injected: false };
+    return forward(c, {
+      body: forwarded.body,
+      injectedIncludeUsage: forwarded.injected,
+      estimatePromptTokens: () => estimatePromptTokens(body),
+    });
+  });
   dataPlane.all(route.path, methodNotAllowed("POST"));
 }
 
