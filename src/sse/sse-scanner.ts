@@ -33,6 +33,7 @@ export const MAX_PARSED_LINE_BYTES = 4 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
+const latin1 = new TextDecoder("latin1");
 
 function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
@@ -72,6 +73,27 @@ export function hasUsageObject(data: Uint8Array): boolean {
 function looksLikeErrorObject(data: Uint8Array): boolean {
   const i = skipWhitespace(data, 0);
   return data[i] === OPEN_BRACE && startsWithAt(data, skipWhitespace(data, i + 1), ERROR_KEY);
+}
+
+/**
+ * The chunk as a string whose every character is the byte at the same offset, so
+ * that the searches run on V8's string search (memchr: ~5x TypedArray.indexOf on a
+ * 16 KiB chunk in workerd). UTF-8 decoding is the fast path; it maps bytes to
+ * characters one to one exactly when it yields as many characters as there are
+ * bytes (no multi-byte sequence, no BOM). Otherwise latin1, which always does.
+ */
+function searchableText(chunk: Uint8Array): string {
+  const text = decoder.decode(chunk);
+  return text.length === chunk.length ? text : latin1.decode(chunk);
+}
+
+/** Where `"usage"` next starts in `text` at or after `from`, or -1. */
+function findUsageKey(text: string, from: number): number {
+  // V8 searches a pattern that starts with `"` ~5x slower than one that does not: find `usage"`, then check the quote.
+  for (let at = text.indexOf('usage"', from + 1); at !== -1; at = text.indexOf('usage"', at + 1)) {
+    if (text.charCodeAt(at - 1) === QUOTE) return at - 1;
+  }
+  return -1;
 }
 
 function parseObject(data: Uint8Array): Record<string, unknown> | null {
@@ -132,6 +154,11 @@ export class SseScanner {
   /** The last two data payloads, kept as views to read finish_reason at the end. */
   private lastData: Uint8Array | null = null;
   private previousData: Uint8Array | null = null;
+  /** The chunk being pushed, as searchable text, and where `"usage"` next occurs in it (-2: not searched yet). */
+  private text = "";
+  private nextUsageKey = -2;
+  /** A data line of the current event has a `"usage"` key (or could: a line joined across chunks is not searched). */
+  private mayHaveUsage = false;
 
   constructor(private readonly onEvent?: EventListener) {}
 
@@ -139,6 +166,9 @@ export class SseScanner {
     // An empty chunk must not settle a pending CR: its LF may still come.
     if (chunk.length === 0) return;
     let start = 0;
+    const text = searchableText(chunk);
+    this.text = text;
+    this.nextUsageKey = -2;
     if (this.pendingCR) {
       this.pendingCR = false;
       if (chunk[0] === LF) start = 1;
@@ -152,8 +182,8 @@ export class SseScanner {
     let nextCR = -2;
     let nextLF = -2;
     while (start < chunk.length) {
-      if (nextCR !== -1 && nextCR < start) nextCR = chunk.indexOf(CR, start);
-      if (nextLF !== -1 && nextLF < start) nextLF = chunk.indexOf(LF, start);
+      if (nextCR !== -1 && nextCR < start) nextCR = text.indexOf("\r", start);
+      if (nextLF !== -1 && nextLF < start) nextLF = text.indexOf("\n", start);
       let end = nextLF;
       let after = nextLF + 1;
       if (nextCR !== -1 && (nextLF === -1 || nextCR < nextLF)) {
@@ -162,18 +192,19 @@ export class SseScanner {
         this.pendingCR = end + 1 === chunk.length;
       } else if (nextLF === -1) {
         this.appendPartial(chunk.subarray(start));
-        return;
+        break;
       }
-      this.endLine(chunk.subarray(start, end), after);
+      this.endLine(chunk.subarray(start, end), after, start);
       start = after;
     }
+    this.text = "";
   }
 
   /** The stream ended: an unterminated last event still counts (the spec drops it; a meter must not). */
   end(): void {
     if (this.pendingBlankLine) this.endBlock(0);
     this.pendingCR = this.pendingBlankLine = false;
-    if (this.lineLength > 0) this.endLine(EMPTY, 0);
+    if (this.lineLength > 0) this.endLine(EMPTY, 0, -1);
     if (this.hasData || this.eventIsError) this.endBlock(0);
   }
 
@@ -196,10 +227,12 @@ export class SseScanner {
     }
   }
 
-  private endLine(tail: Uint8Array, endOffset: number): void {
+  /** `startOffset`: where the line starts in the chunk being pushed (unused when the line began in an earlier chunk). */
+  private endLine(tail: Uint8Array, endOffset: number, startOffset: number): void {
     const tooLong = this.lineTooLong || this.lineLength + tail.length > MAX_PARSED_LINE_BYTES;
+    const joined = this.lineLength > 0;
     // Only a line split across chunks is copied, once, when it ends.
-    const line = this.lineLength > 0 ? concat(tooLong ? this.lineParts : [...this.lineParts, tail]) : tail;
+    const line = joined ? concat(tooLong ? this.lineParts : [...this.lineParts, tail]) : tail;
     this.lineParts = [];
     this.lineLength = 0;
     this.lineTooLong = false;
@@ -216,11 +249,20 @@ export class SseScanner {
       const value = line.subarray(Math.min(line[DATA.length + 1] === SPACE ? DATA.length + 2 : DATA.length + 1, line.length));
       this.dataLength += value.length;
       if (tooLong || this.dataLength > MAX_PARSED_LINE_BYTES) this.dataTooLong = true;
-      else this.dataLines.push(value);
+      else {
+        this.dataLines.push(value);
+        this.mayHaveUsage ||= joined || this.usageKeyIn(startOffset, startOffset + line.length);
+      }
     } else if (startsWithAt(line, 0, EVENT) && line[EVENT.length] === COLON) {
       const value = line.subarray(line[EVENT.length + 1] === SPACE ? EVENT.length + 2 : EVENT.length + 1);
       this.eventIsError = equalBytes(value, ERROR_WORD);
     }
+  }
+
+  /** Whether `"usage"` occurs in [from, to) of the chunk being pushed; linear over a chunk, however many lines it has. */
+  private usageKeyIn(from: number, to: number): boolean {
+    if (this.nextUsageKey !== -1 && this.nextUsageKey < from) this.nextUsageKey = findUsageKey(this.text, from);
+    return this.nextUsageKey !== -1 && this.nextUsageKey < to;
   }
 
   /** A blank line ends an event block; the listener hears of every one, so it knows where each block ends. */
@@ -237,12 +279,13 @@ export class SseScanner {
 
   /** Reads one event's data; true when it is a usage-only event. */
   private dispatch(): boolean {
-    const { dataLines: lines, dataTooLong: tooLong } = this;
+    const { dataLines: lines, dataTooLong: tooLong, mayHaveUsage } = this;
     const data = tooLong ? null : lines.length === 1 ? (lines[0] as Uint8Array) : concat(lines, LF);
     this.dataLines = [];
     this.dataLength = 0;
     this.hasData = false;
     this.dataTooLong = false;
+    this.mayHaveUsage = false;
 
     if (data !== null && equalBytes(data, DONE)) {
       this.sawDone = true;
@@ -257,7 +300,7 @@ export class SseScanner {
         const event = parseObject(data);
         this.error = event ? (event.error ?? event) : decoder.decode(data) || "error event";
       }
-    } else if (hasUsageObject(data)) {
+    } else if (mayHaveUsage && hasUsageObject(data)) {
       const event = parseObject(data);
       if (event && typeof event.usage === "object" && event.usage !== null) {
         this.usage = event.usage as Record<string, unknown>;

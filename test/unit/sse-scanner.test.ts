@@ -249,6 +249,49 @@ describe("SseScanner", () => {
     expect(scanner.usage).toEqual(USAGE);
   });
 
+  it("reads usage from a whole stream in one chunk whose text is not ASCII", () => {
+    const scanner = scan([
+      encode(
+        event({ content: "日本語で答えます" }) +
+          event({ content: " 🚀 ça marche", finish: "stop" }) +
+          event({ choices: [], usage: USAGE }) +
+          DONE,
+      ),
+    ]);
+    expect(summary(scanner)).toEqual({ usage: USAGE, finishReason: "stop", dataEvents: 3, sawDone: true, error: null });
+  });
+
+  it("reads usage from a chunk that starts with the bytes of a BOM or holds a byte that is not UTF-8", () => {
+    const head = encode(event({ content: "x\uFEFF" }));
+    const bom = head.indexOf(0xef);
+    const stream = encode(event({ content: "x\uFEFF" }) + event({ finish: "stop", usage: USAGE }) + DONE);
+    // A chunk starting at U+FEFF: a UTF-8 decoder drops it, so the chunk's characters no longer line up with its bytes.
+    expect(summary(scan(splitAt(stream, [bom])))).toMatchObject({ usage: USAGE, dataEvents: 2, sawDone: true });
+
+    const invalid = encode(
+      `data: {"choices":[{"index":0,"delta":{"content":"a\u0000"}}]}\n\n${event({ finish: "stop", usage: USAGE })}${DONE}`,
+    );
+    invalid[invalid.indexOf(0x00)] = 0xff;
+    expect(summary(scan([invalid]))).toMatchObject({ usage: USAGE, dataEvents: 2, sawDone: true });
+  });
+
+  it("finds the one usage among many events of a single chunk, wherever it is", () => {
+    const events = Array.from({ length: 200 }, (_, i) => event({ content: `t${i}` }));
+    for (const at of [0, 1, 100, 199]) {
+      const withUsage = events.map((text, i) => (i === at ? event({ content: `t${i}`, usage: USAGE }) : text));
+      const scanner = scan([encode(withUsage.join("") + DONE)]);
+      expect(scanner.usage).toEqual(USAGE);
+      expect(scanner.dataEvents).toBe(200);
+    }
+  });
+
+  it('looks past keys that end in usage (`"x_usage"`) to the real usage later in the same chunk', () => {
+    const lookalike = `data: {"choices":[{"index":0,"delta":{"content":"a"}}],"x_usage":{"credits":3}}\n\n`;
+    const scanner = scan([encode(lookalike + lookalike + event({ finish: "stop", usage: USAGE }) + DONE)]);
+    expect(summary(scanner)).toEqual({ usage: USAGE, finishReason: "stop", dataEvents: 3, sawDone: true, error: null });
+    expect(scan([encode(lookalike + DONE)]).usage).toBeNull();
+  });
+
   it("reads a 1 MB event split into 4 KiB chunks", () => {
     const content = "Le café coûte 3 € 🚀 ".repeat(40_000).slice(0, 1_000_000);
     const bytes = encode(event({ content, finish: "length", usage: USAGE }) + DONE);
