@@ -1,8 +1,7 @@
 /**
- * Reads `usage` from a non-streamed JSON response body (the meter's branch of
- * a tee; the client's branch is untouched). Bodies up to MAX_PARSED_BYTES are
- * parsed whole; beyond that (big embedding batches) only the tail is kept, where
- * OpenAI-style responses put `usage`, so memory stays bounded.
+ * Reads `usage` from a non-streamed JSON response body. Bodies up to
+ * MAX_PARSED_BYTES are parsed whole; beyond that (big embedding batches) only the
+ * tail is kept, where OpenAI-style responses put `usage`, so memory stays bounded.
  */
 
 export const MAX_PARSED_BYTES = 8 * 1024 * 1024;
@@ -54,21 +53,30 @@ export function usageFromTail(text: string): unknown {
   return null;
 }
 
-export async function readJsonBodyReport(body: ReadableStream<Uint8Array>): Promise<JsonBodyReport> {
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    kept += chunk.length;
-    total += chunk.length;
-    while (total > MAX_PARSED_BYTES && chunks.length > 1 && kept - (chunks[0] as Uint8Array).length >= TAIL_BYTES) {
-      kept -= (chunks.shift() as Uint8Array).length;
+/**
+ * Collects a non-streamed body chunk by chunk for its report: the whole body up to
+ * MAX_PARSED_BYTES; beyond that only the tail, where OpenAI-style responses put
+ * `usage`, so memory stays bounded whatever the body's size.
+ */
+export class JsonBodyCollector {
+  private chunks: Uint8Array[] = [];
+  private kept = 0;
+  private total = 0;
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    this.total += chunk.length;
+    while (this.total > MAX_PARSED_BYTES && this.chunks.length > 1 && this.kept - (this.chunks[0] as Uint8Array).length >= TAIL_BYTES) {
+      this.kept -= (this.chunks.shift() as Uint8Array).length;
     }
   }
-  const decoder = new TextDecoder();
-  const text = chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
-  return total <= MAX_PARSED_BYTES ? reportFromText(text) : { usage: usageFromTail(text), finishReason: null, completionChars: 0 };
+
+  report(): JsonBodyReport {
+    const decoder = new TextDecoder();
+    const text = this.chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
+    return this.total <= MAX_PARSED_BYTES ? reportFromText(text) : { usage: usageFromTail(text), finishReason: null, completionChars: 0 };
+  }
 }
 
 /** The report for a body already read whole (small answers are buffered, not teed). */

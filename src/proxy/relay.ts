@@ -1,6 +1,6 @@
 import { GatewayError } from "../errors";
 import { estimatedUsage } from "../metering/estimate";
-import { type JsonBodyReport, jsonBodyReport, readJsonBodyReport } from "../metering/json-usage";
+import { JsonBodyCollector, type JsonBodyReport, jsonBodyReport } from "../metering/json-usage";
 import type { RequestMeter } from "../metering/meter";
 import { estimateTokensFromChars, NO_TOKENS, normalizeUsage } from "../metering/usage";
 import { type StreamReport, usageTap } from "../sse/usage-tap";
@@ -8,7 +8,7 @@ import { clientResponseHeaders } from "./headers";
 import type { UpstreamResponse } from "./upstream";
 
 const MAX_REDACTED_ERROR_BYTES = 64 * 1024;
-/** Non-streamed answers up to this size (by Content-Length) are read whole; larger ones are teed. */
+/** Non-streamed answers up to this size are read whole; larger ones are streamed through. */
 const MAX_BUFFERED_JSON_BYTES = 1024 * 1024;
 
 export interface RelayOptions {
@@ -26,8 +26,8 @@ export interface RelayOptions {
 
 /**
  * Returns Tensoras's answer to the caller as received and settles the meter
- * from it: errors pass through as they are, JSON is read on a tee branch,
- * SSE through the usage tap.
+ * from it: errors pass through as they are, JSON is read whole or streamed
+ * through with a bounded copy, SSE goes through the usage tap.
  */
 export async function relayResponse(upstream: UpstreamResponse, options: RelayOptions): Promise<Response> {
   const { response } = upstream;
@@ -53,25 +53,94 @@ export async function relayResponse(upstream: UpstreamResponse, options: RelayOp
     return new Response(tap.body, init);
   }
 
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (declared <= MAX_BUFFERED_JSON_BYTES) {
-    // A small answer (a chat completion) is cheaper read whole than teed; the client
-    // gets the same bytes, in one piece, as soon as the last one arrived.
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await response.arrayBuffer());
-    } catch {
-      // The client gets a 502, and the ledger records the status the client got.
-      settleBroken(upstream.headersAt, 502, options);
-      throw new GatewayError(502, "upstream_broken", "Tensoras's answer broke off before it was complete.");
+  return relayJson(response.body, upstream, init, options);
+}
+
+/**
+ * A non-streamed answer. Up to MAX_BUFFERED_JSON_BYTES (a chat completion, whether it
+ * declares its length or comes chunked) is read whole and returned in one piece: one
+ * pass of JavaScript, cheaper than any stream, and a JSON client cannot use half an
+ * answer anyway. A larger one (a big embedding batch) goes through a pull-based stream
+ * that keeps a bounded copy for the meter: the client's pace is upstream's pace, and
+ * the client leaving stops upstream.
+ */
+async function relayJson(
+  body: ReadableStream<Uint8Array>,
+  upstream: UpstreamResponse,
+  init: ResponseInit & { status: number },
+  options: RelayOptions,
+): Promise<Response> {
+  const reader = body.getReader();
+  const head: Uint8Array[] = [];
+  const declared = Number(upstream.response.headers.get("content-length") ?? Number.NaN);
+  if (!(declared > MAX_BUFFERED_JSON_BYTES)) {
+    let headBytes = 0;
+    while (headBytes <= MAX_BUFFERED_JSON_BYTES) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch {
+        // The client gets a 502, and the ledger records the status the client got.
+        settleCut(upstream.headersAt, 502, "upstream_error", options);
+        throw new GatewayError(502, "upstream_broken", "Tensoras's answer broke off before it was complete.");
+      }
+      if (result.done) {
+        const bytes = head.length === 1 ? (head[0] as Uint8Array) : concatBytes(head);
+        // Parsed once the response is on its way.
+        options.waitUntil(Promise.resolve().then(() => settleReport(jsonBodyReport(bytes), upstream.headersAt, init.status, options)));
+        return new Response(bytes, init);
+      }
+      head.push(result.value);
+      headBytes += result.value.byteLength;
     }
-    options.waitUntil(Promise.resolve().then(() => settleReport(jsonBodyReport(bytes), upstream.headersAt, response.status, options)));
-    return new Response(bytes, init);
   }
 
-  const [toClient, toMeter] = response.body.tee();
-  options.waitUntil(settleJson(toMeter, upstream.headersAt, response.status, options));
-  return new Response(toClient, init);
+  const collector = new JsonBodyCollector();
+  for (const chunk of head) collector.push(chunk);
+  let settled = false;
+  const settleOnce = (settle: () => void): void => {
+    if (settled) return;
+    settled = true;
+    settle();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const buffered = head.shift();
+        if (buffered !== undefined) return controller.enqueue(buffered);
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (err) {
+          settleOnce(() => settleCut(upstream.headersAt, init.status, "upstream_error", options));
+          return controller.error(err);
+        }
+        if (result.done) {
+          controller.close();
+          return settleOnce(() => settleReport(collector.report(), upstream.headersAt, init.status, options));
+        }
+        collector.push(result.value);
+        controller.enqueue(result.value);
+      },
+      cancel(reason) {
+        settleOnce(() => settleCut(upstream.headersAt, init.status, "client_aborted", options));
+        reader.cancel(reason).catch(() => {});
+        upstream.abort();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(stream, init);
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 /** Error bodies are small; one that quotes the gateway's own Tensoras key must not reach the caller. */
@@ -110,24 +179,13 @@ function settleReport(report: JsonBodyReport, headersAt: number, status: number,
   });
 }
 
-/** The body broke off: Tensoras did the work, so the prompt at least is billed. */
-function settleBroken(headersAt: number, status: number, options: RelayOptions): void {
+/** The body broke off, or the client left before its end: Tensoras did the work, so the prompt at least is billed. */
+function settleCut(headersAt: number, status: number, outcome: "upstream_error" | "client_aborted", options: RelayOptions): void {
   options.meter.settle({
     status,
-    outcome: "upstream_error",
+    outcome,
     usage: options.costsTokens ? estimatedUsage(options.estimatePromptTokens(), 0) : NO_TOKENS,
     usageSource: options.costsTokens ? "estimated" : "none",
     firstByteAt: headersAt,
   });
-}
-
-async function settleJson(body: ReadableStream<Uint8Array>, headersAt: number, status: number, options: RelayOptions): Promise<void> {
-  let report: JsonBodyReport;
-  try {
-    report = await readJsonBodyReport(body);
-  } catch {
-    settleBroken(headersAt, status, options);
-    return;
-  }
-  settleReport(report, headersAt, status, options);
 }

@@ -259,6 +259,19 @@ describe("non-streamed answers read whole", () => {
     });
   });
 
+  it("returns a small answer sent chunked, with no Content-Length, byte for byte, and meters it", async () => {
+    const { key } = await seedKey();
+    const body = `${JSON.stringify(COMPLETION)}\n`;
+    mockUpstream(() => new Response(chunked(encoder.encode(body), 7), { headers: { "content-type": "application/json" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    expect(await res.text()).toBe(body);
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "completed",
+      total_tokens: 14,
+      usage_source: "upstream",
+    });
+  });
+
   it("answers 502 and bills the prompt as an estimate when a small answer breaks off mid-body", async () => {
     const { key } = await seedKey();
     mockUpstream(() => {
@@ -280,6 +293,117 @@ describe("non-streamed answers read whole", () => {
       outcome: "upstream_error",
       usage_source: "estimated",
       prompt_tokens: 14,
+    });
+  });
+});
+
+/** A body of `count` near-equal chunks, with no declared length (Transfer-Encoding: chunked upstream). */
+function chunked(bytes: Uint8Array, count: number): ReadableStream<Uint8Array> {
+  const size = Math.ceil(bytes.length / count);
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+const encoder = new TextEncoder();
+/** An embeddings answer of about `bytes` bytes, with its usage at the end as OpenAI puts it. */
+function bigEmbeddings(bytes: number): string {
+  const vector = Array.from({ length: 64 }, (_, i) => (i / 64).toFixed(6)).join(",");
+  const item = `{"object":"embedding","index":0,"embedding":[${vector}]}`;
+  const data = Array.from({ length: Math.ceil(bytes / item.length) }, () => item).join(",");
+  return `{"object":"list","data":[${data}],"model":"llama-3.3-70b","usage":{"prompt_tokens":4321,"total_tokens":4321}}`;
+}
+
+describe("non-streamed answers larger than what is read whole (1 MiB)", () => {
+  const embed = (key: string) =>
+    callGateway("/v1/embeddings", { key, method: "POST", body: JSON.stringify({ model: "llama-3.3-70b", input: "x".repeat(40) }) });
+
+  for (const declared of [true, false]) {
+    it(`passes a 3 MB answer ${declared ? "that declares its length" : "sent chunked"} through byte for byte and meters the usage at its end`, async () => {
+      const { key } = await seedKey();
+      const body = bigEmbeddings(3_000_000);
+      const bytes = encoder.encode(body);
+      mockUpstream(() => {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (declared) headers["content-length"] = String(bytes.length);
+        return new Response(chunked(bytes, 50), { headers });
+      });
+      const res = await embed(key);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(body);
+      expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+        outcome: "completed",
+        prompt_tokens: 4321,
+        total_tokens: 4321,
+        usage_source: "upstream",
+      });
+    });
+  }
+
+  it("stops upstream and meters client_aborted with an estimate when the client leaves a large answer", async () => {
+    const { key } = await seedKey();
+    const state = { pulls: 0, cancelled: false };
+    let signal: AbortSignal | undefined;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      signal = init?.signal ?? undefined;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            state.pulls++;
+            controller.enqueue(encoder.encode(state.pulls === 1 ? '{"object":"list","data":["' : "x".repeat(256 * 1024)));
+          },
+          cancel() {
+            state.cancelled = true;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    });
+    const res = await embed(key);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await reader.cancel();
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(state.cancelled).toBe(true);
+    expect(signal?.aborted).toBe(true);
+    const pullsAtCancel = state.pulls;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(state.pulls).toBe(pullsAtCancel);
+    // Backpressure: upstream was read about as far as the client (1 MiB held before the first byte), not to the end.
+    expect(pullsAtCancel).toBeLessThan(10);
+    expect(record).toMatchObject({ status: 200, outcome: "client_aborted", usage_source: "estimated", prompt_tokens: 10 });
+  });
+
+  it("fails the client's body and meters upstream_error when a large answer breaks off after its headers", async () => {
+    const { key } = await seedKey();
+    let pulls = 0;
+    mockUpstream(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              pulls++;
+              if (pulls > 8) return controller.error(new Error("connection reset"));
+              controller.enqueue(encoder.encode(pulls === 1 ? '{"object":"list","data":["' : "x".repeat(256 * 1024)));
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        ),
+    );
+    const res = await embed(key);
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      status: 200,
+      outcome: "upstream_error",
+      usage_source: "estimated",
+      prompt_tokens: 10,
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { estimatePromptTokens } from "../../src/metering/estimate";
-import { MAX_PARSED_BYTES, readJsonBodyReport, usageFromTail } from "../../src/metering/json-usage";
+import { JsonBodyCollector, MAX_PARSED_BYTES, usageFromTail } from "../../src/metering/json-usage";
 import { normalizeUsage } from "../../src/metering/usage";
 import { type UsageRecord, UsageRecordSchema } from "../../src/metering/usage-record";
 import { usageRecord } from "../helpers/usage-record";
@@ -136,17 +136,13 @@ describe("usageFromTail", () => {
     expect(usageFromTail('{"usage":{"prompt_tokens":4,')).toBeNull();
   });
 
-  it("is what readJsonBodyReport uses for a body above MAX_PARSED_BYTES, read in chunks", async () => {
+  it("is what JsonBodyCollector uses for a body above MAX_PARSED_BYTES, pushed in chunks", () => {
     const encoder = new TextEncoder();
     const filler = `{"object":"list","data":"${"x".repeat(MAX_PARSED_BYTES + 1024)}","model":"m","usage":{"prompt_tokens":123456,"total_tokens":123456}}`;
     const bytes = encoder.encode(filler);
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (let i = 0; i < bytes.length; i += 65_536) controller.enqueue(bytes.slice(i, i + 65_536));
-        controller.close();
-      },
-    });
-    const report = await readJsonBodyReport(body);
+    const collector = new JsonBodyCollector();
+    for (let i = 0; i < bytes.length; i += 65_536) collector.push(bytes.slice(i, i + 65_536));
+    const report = collector.report();
     expect(normalizeUsage(report.usage)).toMatchObject({ prompt_tokens: 123456, total_tokens: 123456, completion_tokens: 0 });
   });
 });
