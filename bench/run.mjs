@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--rounds N] [--slow-rounds N] [--cases paced,fast,json,big,slow]
+// npm run bench [-- --quick] [--rounds N] [--slow-rounds N] [--cases paced,paced1,fast,json,json1,big,slow]
 //
 // What the gateway costs over a bare pipe, in the real runtime (issue 8): three
 // Workers in one workerd started through Miniflare's API (the gateway as built,
@@ -20,7 +20,7 @@ const { values: opts } = parseArgs({
     quick: { type: "boolean", default: false },
     rounds: { type: "string" },
     "slow-rounds": { type: "string" },
-    cases: { type: "string", default: "paced,fast,json,json1,big,slow" },
+    cases: { type: "string", default: "paced,paced1,fast,json,json1,big,slow" },
   },
 });
 
@@ -45,6 +45,16 @@ const CASES = {
     intervalMs: 1,
     concurrency: 16,
     total: QUICK ? 16 : 32,
+  },
+  // 16 streams that start at once queue on workerd's one JavaScript thread behind each other's
+  // auth and body check: one at a time shows the time to first byte the gateway itself adds.
+  paced1: {
+    title: "100 events ~1 ms apart, one stream at a time",
+    stream: true,
+    events: 100,
+    intervalMs: 1,
+    concurrency: 1,
+    total: QUICK ? 5 : 20,
   },
   fast: {
     title: `${QUICK ? 100 : 1000} events as fast as read, 16 concurrent`,
@@ -465,6 +475,7 @@ function printTargets(s, ledger) {
   add("paced: CPU gateway/bare", s.paced?.ratios.cpuGatewayOverBare, 3.0);
   add("paced: CPU gateway/no-op tap", s.paced?.ratios.cpuGatewayOverNoop, 1.1);
   add("paced: added p50 TTFB", s.paced?.ratios.addedP50TtfbMs, 1, "ms");
+  add("paced, one at a time: added p50 TTFB", s.paced1?.ratios.addedP50TtfbMs, 1, "ms");
   add("fast: CPU gateway/bare", s.fast?.ratios.cpuGatewayOverBare, 4.5);
   add("json, one at a time: added p50 latency", s.json1?.ratios.addedP50LatencyMs, 1, "ms");
   add("json, 32 concurrent: added p50 latency", s.json?.ratios.addedP50LatencyMs, 1, "ms");
