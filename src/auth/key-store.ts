@@ -28,51 +28,33 @@ interface CacheEntry {
 
 // Isolate-global on purpose: it outlives a request, which is the point of a cache.
 const cache = new Map<string, CacheEntry>();
-/** Lookups on their way to D1: a burst of requests with one key asks D1 once. */
-const inflight = new Map<string, Promise<KeyRecord | null>>();
 
 /**
  * The key record for a hash, from the isolate cache when fresh, else from D1.
  * Unknown keys are not cached, so a key minted a moment ago works at once.
  */
-export function lookupKey(db: D1Database, keyHash: string, now = Date.now()): Promise<KeyRecord | null> {
+export async function lookupKey(db: D1Database, keyHash: string, now = Date.now()): Promise<KeyRecord | null> {
   const hit = cache.get(keyHash);
-  if (hit && now - hit.cachedAt < KEY_CACHE_TTL_MS) return Promise.resolve(hit.record);
-  const pending = inflight.get(keyHash);
-  if (pending) return pending;
+  if (hit && now - hit.cachedAt < KEY_CACHE_TTL_MS) return hit.record;
 
-  const lookup = findKeyByHash(db, keyHash).then(
-    (record) => {
-      // forgetKey() while this was in flight: the answer may predate the change, so it is not kept.
-      if (inflight.get(keyHash) !== lookup) return record;
-      inflight.delete(keyHash);
-      cache.delete(keyHash);
-      if (record) {
-        if (cache.size >= MAX_CACHED_KEYS) {
-          const oldest = cache.keys().next();
-          if (!oldest.done) cache.delete(oldest.value);
-        }
-        cache.set(keyHash, { record, cachedAt: now });
-      }
-      return record;
-    },
-    (err: unknown) => {
-      if (inflight.get(keyHash) === lookup) inflight.delete(keyHash);
-      throw err;
-    },
-  );
-  inflight.set(keyHash, lookup);
-  return lookup;
+  const record = await findKeyByHash(db, keyHash);
+  cache.delete(keyHash);
+  if (record) {
+    if (cache.size >= MAX_CACHED_KEYS) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(keyHash, { record, cachedAt: now });
+  }
+  return record;
 }
 
 /** Drop a key from this isolate's cache (after a revoke, rotation or edit). */
 export function forgetKey(keyHash: string): void {
   cache.delete(keyHash);
-  inflight.delete(keyHash);
 }
 
 /** For tests: start from an empty cache. */
 export function clearKeyCache(): void {
   cache.clear();
-  inflight.clear();
 }
