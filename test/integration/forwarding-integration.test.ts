@@ -246,31 +246,20 @@ describe("secrets never leave the gateway", () => {
 });
 
 describe("non-streamed answers read whole", () => {
-  it("returns a small answer that declares its Content-Length byte for byte, and meters it", async () => {
-    const { key } = await seedKey();
-    const body = `${JSON.stringify(COMPLETION)}\n`;
-    mockUpstream(() => new Response(body, { headers: { "content-type": "application/json", "content-length": String(body.length) } }));
-    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
-    expect(await res.text()).toBe(body);
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
-      outcome: "completed",
-      total_tokens: 14,
-      usage_source: "upstream",
+  for (const declared of [true, false]) {
+    it(`returns a small answer ${declared ? "that declares its Content-Length" : "sent chunked, with no Content-Length,"} byte for byte, and meters it`, async () => {
+      const { key } = await seedKey();
+      const bytes = encoder.encode(`${JSON.stringify(COMPLETION)}\n`);
+      mockUpstream(() => jsonAnswer(bytes, { declared, pieces: 7 }));
+      const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+      expect(await res.text()).toBe(new TextDecoder().decode(bytes));
+      expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+        outcome: "completed",
+        total_tokens: 14,
+        usage_source: "upstream",
+      });
     });
-  });
-
-  it("returns a small answer sent chunked, with no Content-Length, byte for byte, and meters it", async () => {
-    const { key } = await seedKey();
-    const body = `${JSON.stringify(COMPLETION)}\n`;
-    mockUpstream(() => new Response(chunked(encoder.encode(body), 7), { headers: { "content-type": "application/json" } }));
-    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
-    expect(await res.text()).toBe(body);
-    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
-      outcome: "completed",
-      total_tokens: 14,
-      usage_source: "upstream",
-    });
-  });
+  }
 
   it("answers 502 and bills the prompt as an estimate when a small answer breaks off mid-body", async () => {
     const { key } = await seedKey();
@@ -311,6 +300,13 @@ function chunked(bytes: Uint8Array, count: number): ReadableStream<Uint8Array> {
 }
 
 const encoder = new TextEncoder();
+
+/** A JSON answer in `pieces` chunks, declaring its Content-Length or not (chunked). */
+function jsonAnswer(bytes: Uint8Array, { declared, pieces }: { declared: boolean; pieces: number }): Response {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (declared) headers["content-length"] = String(bytes.length);
+  return new Response(chunked(bytes, pieces), { headers });
+}
 /** An embeddings answer of about `bytes` bytes, with its usage at the end as OpenAI puts it. */
 function bigEmbeddings(bytes: number): string {
   const vector = Array.from({ length: 64 }, (_, i) => (i / 64).toFixed(6)).join(",");
@@ -328,11 +324,7 @@ describe("non-streamed answers larger than what is read whole (1 MiB)", () => {
       const { key } = await seedKey();
       const body = bigEmbeddings(3_000_000);
       const bytes = encoder.encode(body);
-      mockUpstream(() => {
-        const headers: Record<string, string> = { "content-type": "application/json" };
-        if (declared) headers["content-length"] = String(bytes.length);
-        return new Response(chunked(bytes, 50), { headers });
-      });
+      mockUpstream(() => jsonAnswer(bytes, { declared, pieces: 50 }));
       const res = await embed(key);
       expect(res.status).toBe(200);
       expect(await res.text()).toBe(body);
