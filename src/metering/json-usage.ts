@@ -79,7 +79,7 @@ export class JsonBodyCollector {
   }
 }
 
-/** The report for a body already read whole (small answers are buffered, not teed). */
+/** The report for a body already read whole (answers up to 1 MiB are). */
 export function jsonBodyReport(bytes: Uint8Array): JsonBodyReport {
   return reportFromText(new TextDecoder().decode(bytes));
 }

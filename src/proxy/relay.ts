@@ -1,3 +1,4 @@
+import { concatBytes } from "../bytes";
 import { GatewayError } from "../errors";
 import { estimatedUsage } from "../metering/estimate";
 import { JsonBodyCollector, type JsonBodyReport, jsonBodyReport } from "../metering/json-usage";
@@ -131,16 +132,6 @@ async function relayJson(
     { highWaterMark: 0 },
   );
   return new Response(stream, init);
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 /** Error bodies are small; one that quotes the gateway's own Tensoras key must not reach the caller. */

@@ -13,6 +13,8 @@
  * a blank line ends the event.
  */
 
+import { concatBytes } from "../bytes";
+
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
@@ -103,18 +105,6 @@ function parseObject(data: Uint8Array): Record<string, unknown> | null {
   } catch {
     return null;
   }
-}
-
-function concat(parts: Uint8Array[], separator?: number): Uint8Array {
-  const gaps = separator === undefined ? 0 : parts.length - 1;
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, Math.max(gaps, 0)));
-  let at = 0;
-  parts.forEach((part, index) => {
-    if (separator !== undefined && index > 0) out[at++] = separator;
-    out.set(part, at);
-    at += part.length;
-  });
-  return out;
 }
 
 function finishReasonOf(data: Uint8Array | null): string | null {
@@ -232,7 +222,7 @@ export class SseScanner {
     const tooLong = this.lineTooLong || this.lineLength + tail.length > MAX_PARSED_LINE_BYTES;
     const joined = this.lineLength > 0;
     // Only a line split across chunks is copied, once, when it ends.
-    const line = joined ? concat(tooLong ? this.lineParts : [...this.lineParts, tail]) : tail;
+    const line = joined ? concatBytes(tooLong ? this.lineParts : [...this.lineParts, tail]) : tail;
     this.lineParts = [];
     this.lineLength = 0;
     this.lineTooLong = false;
@@ -280,7 +270,7 @@ export class SseScanner {
   /** Reads one event's data; true when it is a usage-only event. */
   private dispatch(): boolean {
     const { dataLines: lines, dataTooLong: tooLong, mayHaveUsage } = this;
-    const data = tooLong ? null : lines.length === 1 ? (lines[0] as Uint8Array) : concat(lines, LF);
+    const data = tooLong ? null : lines.length === 1 ? (lines[0] as Uint8Array) : concatBytes(lines, LF);
     this.dataLines = [];
     this.dataLength = 0;
     this.hasData = false;
