@@ -7,12 +7,13 @@
 // self time. The inspector slows the isolate down, so time figures from a profiled
 // run are for finding hot spots, never for the bench's ratios.
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePort } from "../scripts/lib/free-port.mjs";
 import { buildGateway, buildPlumbing } from "./lib/build.mjs";
 import { prepareGatewayDb } from "./lib/gateway-db.mjs";
+import { mockKnobs } from "./lib/mock-knobs.mjs";
 import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { table } from "./lib/stats.mjs";
 
@@ -38,17 +39,6 @@ const CASES = {
 const c = CASES[opts.case];
 if (!c) throw new Error(`--case must be one of ${Object.keys(CASES).join(", ")}`);
 if (!["gateway", "noop-tap", "bare"].includes(opts.worker)) throw new Error("--worker must be gateway, noop-tap or bare");
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A minimal Chrome DevTools Protocol client over Node's WebSocket. */
 async function inspect(url) {
@@ -129,10 +119,7 @@ async function main() {
   const loader = startLoader();
   const body = { model: "llama-3.3-70b", stream: c.stream, messages: [{ role: "user", content: "hi" }] };
   if (c.stream && opts.worker !== "gateway") body.stream_options = { include_usage: true };
-  const headers = { "content-type": "application/json", authorization: `Bearer ${key}` };
-  if (c.events !== undefined) headers["x-mock-events"] = String(c.events);
-  if (c.intervalMs !== undefined) headers["x-mock-interval-ms"] = String(c.intervalMs);
-  if (c.bodyBytes !== undefined) headers["x-mock-body-bytes"] = String(c.bodyBytes);
+  const headers = { "content-type": "application/json", authorization: `Bearer ${key}`, ...mockKnobs(c) };
   const run = (total) =>
     loader.run({
       type: "batch",

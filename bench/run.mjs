@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { buildGateway, buildGatewayNoLedger, buildPlumbing } from "./lib/build.mjs";
 import { prepareGatewayDb } from "./lib/gateway-db.mjs";
+import { mockKnobs } from "./lib/mock-knobs.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid, memory } from "./lib/proc.mjs";
 import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
@@ -139,10 +140,11 @@ async function main() {
   console.error(`workerd pid ${pid} · mock ${mock.script} pid ${mock.pid} · load pid ${loader.pid} · ${QUICK ? "quick" : "full"} run`);
 
   const requestFor = (variant, c) => {
-    const headers = { "content-type": "application/json", authorization: `Bearer ${isGateway(variant) ? gatewayKey : UPSTREAM_KEY}` };
-    if (c.events !== undefined) headers["x-mock-events"] = String(c.events);
-    if (c.intervalMs !== undefined) headers["x-mock-interval-ms"] = String(c.intervalMs);
-    if (c.bodyBytes !== undefined) headers["x-mock-body-bytes"] = String(c.bodyBytes);
+    const headers = {
+      "content-type": "application/json",
+      authorization: `Bearer ${isGateway(variant) ? gatewayKey : UPSTREAM_KEY}`,
+      ...mockKnobs(c),
+    };
     const body = JSON.stringify(isGateway(variant) ? userBody(c.stream ?? true) : forwardedBody(c.stream ?? true));
     return { url: `${origins[variant]}/v1/chat/completions`, headers, body };
   };

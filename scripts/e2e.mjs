@@ -20,10 +20,10 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, rmSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
-import { createServer } from "node:net";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./lib/free-port.mjs";
 import { waitForHealth } from "./lib/health.mjs";
 import { liveChildren, runWrangler } from "./lib/wrangler.mjs";
 
@@ -50,18 +50,6 @@ function requireNode22() {
   if (major > 22 || (major === 22 && minor >= 12)) return;
   console.error(`[e2e] Node ${process.versions.node} is too old for wrangler: run \`npm run test:e2e\` (Node 22 from devDependencies).`);
   process.exit(1);
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {import("node:net").AddressInfo} */ (probe.address());
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
