@@ -1,11 +1,11 @@
 import type { KeyRecord } from "./auth/key-store";
 import type { RequestMeter } from "./metering/meter";
-import type { UsageRecord } from "./metering/usage-record";
+import type { UsageMessage } from "./metering/usage-record";
 
 /** Bindings, vars and secrets, typed once (see wrangler.toml and .dev.vars.example). */
 export interface Env {
   DB: D1Database;
-  USAGE_QUEUE: Queue<UsageRecord>;
+  USAGE_QUEUE: Queue<UsageMessage>;
   TENSORAS_BASE_URL: string;
   /** Secret. The gateway's own Tensoras key; never logged, never echoed. */
   TENSORAS_API_KEY?: string;
@@ -13,6 +13,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   MAX_REQUEST_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
+  /** A started request with no final record after this long is closed as `interrupted` by the sweep. */
+  INTERRUPTED_AFTER_SECONDS?: string;
 }
 
 /** Request-scoped variables set by middleware, typed once. */

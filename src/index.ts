@@ -1,8 +1,10 @@
 import { app } from "./app";
 import type { Env } from "./env";
-import { consumeUsageBatch } from "./metering/consumer";
+import { runLedgerJobs } from "./ledger/scheduled";
+import { consumeQueue } from "./metering/queues";
 
 export default {
   fetch: app.fetch,
-  queue: consumeUsageBatch,
+  queue: consumeQueue,
+  scheduled: runLedgerJobs,
 } satisfies ExportedHandler<Env>;

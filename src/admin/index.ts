@@ -2,6 +2,7 @@ import { limitBody } from "../proxy/body";
 import { audit } from "./audit";
 import { adminAuth } from "./auth";
 import { keys } from "./keys";
+import { ledger } from "./ledger";
 import { adminRouter } from "./routes-common";
 import { teams } from "./teams";
 import { usage } from "./usage";
@@ -20,6 +21,7 @@ admin.route("/", teams);
 admin.route("/", keys);
 admin.route("/", usage);
 admin.route("/", audit);
+admin.route("/", ledger);
 
 admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 

@@ -1,4 +1,4 @@
-import type { UsageRecord } from "../metering/usage-record";
+import type { StartedNote, UsageRecord } from "../metering/usage-record";
 
 const COLUMNS = [
   "request_id",
@@ -21,19 +21,60 @@ const COLUMNS = [
   "duration_ms",
 ] as const satisfies readonly (keyof UsageRecord)[];
 
-// ON CONFLICT DO NOTHING on the primary key: a redelivered message, or the
-// direct-write fallback racing a delayed queue delivery, never counts twice.
-const INSERT_USAGE_EVENT = `INSERT INTO usage_events (${COLUMNS.join(", ")})
-  VALUES (${COLUMNS.map(() => "?").join(", ")})
-  ON CONFLICT(request_id) DO NOTHING`;
+// Idempotent on the primary key: a redelivered message, or the direct-write fallback
+// racing a delayed queue delivery, never counts twice. The one row a final record may
+// replace is the sweep's `interrupted` stand-in for it: the real outcome supersedes it.
+const UPSERT_USAGE_EVENT = `INSERT INTO usage_events (${COLUMNS.join(", ")}, recorded_at)
+  VALUES (${COLUMNS.map(() => "?").join(", ")}, ?)
+  ON CONFLICT(request_id) DO UPDATE SET ${[...COLUMNS.slice(1), "recorded_at"].map((c) => `${c} = excluded.${c}`).join(", ")}
+  WHERE usage_events.outcome = 'interrupted' AND excluded.outcome <> 'interrupted'`;
 
-export function insertUsageEventStatement(db: D1Database, record: UsageRecord): D1PreparedStatement {
-  return db.prepare(INSERT_USAGE_EVENT).bind(
+export function insertUsageEventStatement(db: D1Database, record: UsageRecord, recordedAt = Date.now()): D1PreparedStatement {
+  return db.prepare(UPSERT_USAGE_EVENT).bind(
     ...COLUMNS.map((column) => {
       const value = record[column];
       return typeof value === "boolean" ? (value ? 1 : 0) : value;
     }),
+    recordedAt,
   );
+}
+
+/** D1 binds at most 100 parameters per statement. */
+const MAX_BOUND_PARAMETERS = 100;
+
+/** These requests' records exist now: their started notes have done their job. */
+export function clearStartedStatements(db: D1Database, requestIds: string[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (let at = 0; at < requestIds.length; at += MAX_BOUND_PARAMETERS) {
+    const ids = requestIds.slice(at, at + MAX_BOUND_PARAMETERS);
+    statements.push(db.prepare(`DELETE FROM usage_started WHERE request_id IN (${ids.map(() => "?").join(", ")})`).bind(...ids));
+  }
+  return statements;
+}
+
+/**
+ * Keeps a started note, unless the request's final record is already in (the queue
+ * does not keep order: the note may arrive after its record).
+ */
+export function insertStartedStatement(db: D1Database, note: StartedNote): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO usage_started (request_id, team_id, key_id, endpoint, model, stream, started_at, prompt_tokens, costs_tokens)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+       WHERE NOT EXISTS (SELECT 1 FROM usage_events WHERE request_id = ?1)
+       ON CONFLICT(request_id) DO NOTHING`,
+    )
+    .bind(
+      note.request_id,
+      note.team_id,
+      note.key_id,
+      note.endpoint,
+      note.model,
+      note.stream ? 1 : 0,
+      note.started_at,
+      note.prompt_tokens,
+      note.costs_tokens ? 1 : 0,
+    );
 }
 
 /** Keeps api_keys.last_used_at at the newest request seen (never moves it back). */
@@ -43,8 +84,8 @@ export function touchKeyStatement(db: D1Database, keyId: string, usedAt: string)
     .bind(usedAt, keyId);
 }
 
-/** Every statement for these records, to run in one D1 batch (one transaction). */
-export function usageWriteStatements(db: D1Database, records: UsageRecord[]): D1PreparedStatement[] {
+/** Every statement for these records and notes, to run in one D1 batch (one transaction). */
+export function usageWriteStatements(db: D1Database, records: UsageRecord[], notes: StartedNote[] = []): D1PreparedStatement[] {
   // Compared as instants, written in one form (toISOString): the schema accepts
   // "…:00Z" and "…:00.500Z" alike, which do not sort as text.
   const lastUsed = new Map<string, number>();
@@ -53,8 +94,15 @@ export function usageWriteStatements(db: D1Database, records: UsageRecord[]): D1
     const seen = lastUsed.get(record.key_id);
     if (seen === undefined || seen < startedAt) lastUsed.set(record.key_id, startedAt);
   }
+  const recordedAt = Date.now();
+  // Notes first: a note and its record in one batch leave no note behind.
   return [
-    ...records.map((record) => insertUsageEventStatement(db, record)),
+    ...notes.map((note) => insertStartedStatement(db, note)),
+    ...records.map((record) => insertUsageEventStatement(db, record, recordedAt)),
+    ...clearStartedStatements(
+      db,
+      records.map((record) => record.request_id),
+    ),
     ...[...lastUsed].map(([keyId, usedAt]) => touchKeyStatement(db, keyId, new Date(usedAt).toISOString())),
   ];
 }

@@ -76,3 +76,29 @@ export async function summarizeUsage(db: D1Database, filter: UsageFilter, groupB
     .all<UsageTotals>();
   return results;
 }
+
+const LAG_SQL = `MAX(0, recorded_at - (CAST(ROUND((julianday(started_at) - 2440587.5) * 86400000) AS INTEGER) + duration_ms))`;
+const LAG_ROWS = "FROM usage_events WHERE started_at >= ?1 AND recorded_at IS NOT NULL AND outcome <> 'interrupted'";
+
+/**
+ * How long rows take to reach the ledger: from a request's end (started_at + duration)
+ * to the row's recorded_at, over rows started since `since` (the started_at index
+ * keeps this a range read). The sweep's `interrupted` rows are left out: their delay
+ * is the threshold, not lag.
+ */
+export async function ledgerLag(
+  db: D1Database,
+  since: string,
+): Promise<{ rows: number; p50: number | null; max: number | null; lastRecordedAt: number | null }> {
+  const summary = await db
+    .prepare(`SELECT COUNT(*) AS rows, MAX(${LAG_SQL}) AS max, MAX(recorded_at) AS last ${LAG_ROWS}`)
+    .bind(since)
+    .first<{ rows: number; max: number | null; last: number | null }>();
+  const rows = summary?.rows ?? 0;
+  if (rows === 0) return { rows: 0, p50: null, max: null, lastRecordedAt: null };
+  const median = await db
+    .prepare(`SELECT ${LAG_SQL} AS lag ${LAG_ROWS} ORDER BY lag LIMIT 1 OFFSET ?2`)
+    .bind(since, Math.floor((rows - 1) / 2))
+    .first<{ lag: number }>();
+  return { rows, p50: median?.lag ?? null, max: summary?.max ?? null, lastRecordedAt: summary?.last ?? null };
+}

@@ -1,40 +1,62 @@
+import { parkDeadLetterStatement } from "../db/dead-letters";
 import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
-import { type UsageRecord, UsageRecordSchema } from "./usage-record";
+import { retryDelaySeconds } from "./retry-delay";
+import { parseUsageMessage, type StartedNote, type UsageRecord } from "./usage-record";
+
+interface Parsed {
+  message: Message<unknown>;
+  record?: UsageRecord;
+  note?: StartedNote;
+}
+
+function statementsFor(env: Env, items: Parsed[]): D1PreparedStatement[] {
+  return usageWriteStatements(
+    env.DB,
+    items.flatMap((item) => (item.record ? [item.record] : [])),
+    items.flatMap((item) => (item.note ? [item.note] : [])),
+  );
+}
+
+/** A message no retry can fix (it does not parse) is parked at once, with its error, instead of burning retries. */
+async function parkInvalid(env: Env, message: Message<unknown>, error: string): Promise<void> {
+  console.error(JSON.stringify({ message: "invalid usage message; parked as a dead letter", id: message.id, error }));
+  const requestId = (message.body as { request_id?: unknown } | null)?.request_id;
+  try {
+    await parkDeadLetterStatement(env.DB, {
+      message_id: message.id,
+      request_id: typeof requestId === "string" ? requestId.slice(0, 200) : null,
+      body: JSON.stringify(message.body) ?? "null",
+      error,
+      attempts: message.attempts,
+      parked_at: new Date().toISOString(),
+    }).run();
+    message.ack();
+  } catch {
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
 
 /**
- * Writes a queue batch of usage records into D1 in one batch() (one transaction).
+ * Writes a queue batch of usage records and started notes into D1 in one batch()
+ * (one transaction).
  *
- * Queues deliver at least once, so the write is idempotent on request_id. A
- * message is acked only after its row committed; anything else is retried, and
- * after max_retries lands in the dead-letter queue instead of being lost.
+ * Queues deliver at least once, so every write is idempotent on request_id. A
+ * message is acked only after its row committed; anything else is retried with
+ * backoff, and after max_retries goes to the dead-letter queue, whose consumer parks
+ * it in usage_dead_letters for POST /admin/usage/replay.
  */
 export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const valid: { message: Message<unknown>; record: UsageRecord }[] = [];
+  const valid: Parsed[] = [];
   for (const message of batch.messages) {
-    const parsed = UsageRecordSchema.safeParse(message.body);
-    if (parsed.success) {
-      valid.push({ message, record: parsed.data });
-    } else {
-      console.error(
-        JSON.stringify({
-          message: "invalid usage record in queue; retrying towards the dead-letter queue",
-          id: message.id,
-          issues: parsed.error.issues,
-        }),
-      );
-      message.retry();
-    }
+    const parsed = parseUsageMessage(message.body);
+    if (parsed.kind === "invalid") await parkInvalid(env, message, parsed.error);
+    else valid.push(parsed.kind === "record" ? { message, record: parsed.record } : { message, note: parsed.note });
   }
   if (valid.length === 0) return;
 
   try {
-    await env.DB.batch(
-      usageWriteStatements(
-        env.DB,
-        valid.map((v) => v.record),
-      ),
-    );
+    await env.DB.batch(statementsFor(env, valid));
     for (const { message } of valid) message.ack();
     return;
   } catch (err) {
@@ -42,14 +64,14 @@ export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env):
   }
 
   // The transaction rolled back: find the rows that can be written, retry the rest.
-  // Each row goes with its key's last_used_at, as in the whole batch.
-  for (const { message, record } of valid) {
+  for (const item of valid) {
     try {
-      await env.DB.batch(usageWriteStatements(env.DB, [record]));
-      message.ack();
+      await env.DB.batch(statementsFor(env, [item]));
+      item.message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ message: "usage row write failed; will retry", request_id: record.request_id, error: String(err) }));
-      message.retry();
+      const requestId = item.record?.request_id ?? item.note?.request_id;
+      console.error(JSON.stringify({ message: "usage row write failed; will retry", request_id: requestId, error: String(err) }));
+      item.message.retry({ delaySeconds: retryDelaySeconds(item.message.attempts) });
     }
   }
 }

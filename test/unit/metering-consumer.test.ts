@@ -17,11 +17,20 @@ function usageRecord(keyId: string, teamId: string, overrides: Partial<UsageReco
 async function deliver(bodies: unknown[]) {
   const messages = bodies.map((body, i) => ({ id: `msg-${i}`, timestamp: new Date(), attempts: 1, body }));
   const batch = createMessageBatch(QUEUE, messages);
+  // getQueueResult does not report a retry's delay: record it on the way.
+  const delays: Record<string, number | undefined> = {};
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      delays[message.id] = options?.delaySeconds;
+      retry(options);
+    };
+  }
   const ctx = createExecutionContext();
   // The handler is consumeUsageBatch(batch, env); the context only collects the result.
   await worker.queue(batch, env);
   const result = await getQueueResult(batch, ctx);
-  return { ...result, acked: [...result.explicitAcks].sort(), retried: result.retryMessages.map((m) => m.msgId).sort() };
+  return { ...result, delays, acked: [...result.explicitAcks].sort(), retried: result.retryMessages.map((m) => m.msgId).sort() };
 }
 
 async function rowsForKey(keyId: string): Promise<Record<string, unknown>[]> {
@@ -76,7 +85,7 @@ describe("usage queue consumer", () => {
     expect(result.retried).toEqual([]);
     const rows = await rowsForKey(keyId);
     const expected = records
-      .map((record) => ({ ...record, stream: record.stream ? 1 : 0 }))
+      .map((record) => ({ ...record, stream: record.stream ? 1 : 0, recorded_at: expect.any(Number) }))
       .sort((a, b) => a.request_id.localeCompare(b.request_id));
     expect(rows).toEqual(expected);
   });
@@ -96,7 +105,7 @@ describe("usage queue consumer", () => {
     expect(redelivered.retried).toEqual([]);
   });
 
-  it("retries a message that fails the schema while the valid ones in the same batch are written and acked", async () => {
+  it("parks a message that fails the schema as a dead letter with its error, and acks it, while the valid ones are written", async () => {
     const { keyId, teamId } = await seedKey();
     const good = [usageRecord(keyId, teamId), usageRecord(keyId, teamId)];
     const bad = { ...usageRecord(keyId, teamId), prompt_tokens: -1 };
@@ -105,11 +114,21 @@ describe("usage queue consumer", () => {
     // msg-0 good, msg-1 bad, msg-2 good, msg-3 not even an object
     const result = await deliver([good[0], bad, good[1], "not a usage record"]);
 
-    expect(result.acked).toEqual(["msg-0", "msg-2"]);
-    expect(result.retried).toEqual(["msg-1", "msg-3"]);
+    // No retry can fix a message that does not parse: it is parked at once, not retried ten times.
+    expect(result.acked).toEqual(ids(4));
+    expect(result.retried).toEqual([]);
     const rows = await rowsForKey(keyId);
     expect(rows.map((row) => row.request_id).sort()).toEqual(good.map((r) => r.request_id).sort());
-    expect(error).toHaveBeenCalledWith(expect.stringContaining("invalid usage record"));
+    const { results: parked } = await env.DB.prepare(
+      "SELECT message_id, request_id, body, error FROM usage_dead_letters WHERE message_id IN ('msg-1', 'msg-3') ORDER BY message_id",
+    ).all<{ message_id: string; request_id: string | null; body: string; error: string }>();
+    expect(parked.map((row) => [row.message_id, row.request_id])).toEqual([
+      ["msg-1", bad.request_id],
+      ["msg-3", null],
+    ]);
+    expect(JSON.parse(parked[0]?.body ?? "null")).toEqual(bad);
+    expect(parked[0]?.error).toMatch(/prompt_tokens/);
+    expect(error).toHaveBeenCalledWith(expect.stringContaining("invalid usage message"));
   });
 
   it("writes and acks the good rows and retries only the poison one when the one-transaction batch fails in D1", async () => {
@@ -130,6 +149,8 @@ describe("usage queue consumer", () => {
 
       expect(result.acked).toEqual(["msg-0", "msg-2"]);
       expect(result.retried).toEqual(["msg-1"]);
+      // Backed off, not retried at once: a D1 outage would otherwise burn every retry in seconds.
+      expect(result.delays).toEqual({ "msg-1": 10 });
       // The whole-batch transaction really failed (it is not the happy path).
       await expect(batchSpy.mock.results[0]?.value).rejects.toThrow(/poison row/);
       expect(error).toHaveBeenCalledWith(expect.stringContaining('"request_id":"poison"'));
@@ -185,8 +206,8 @@ describe("usage queue consumer", () => {
     const result = await deliver(records);
 
     expect(batchSpy).toHaveBeenCalledTimes(1);
-    // 100 inserts and one last_used_at update, all in the one transaction.
-    expect(batchSpy.mock.calls[0]?.[0]).toHaveLength(101);
+    // 100 inserts, one delete of their started notes and one last_used_at update, all in the one transaction.
+    expect(batchSpy.mock.calls[0]?.[0]).toHaveLength(102);
     expect(result.acked).toEqual(ids(100));
     expect(result.retried).toEqual([]);
     expect(await totalsForKey(keyId)).toEqual({ n: 100, total: 4950 });

@@ -43,7 +43,7 @@ describe("recordUsage", () => {
     // Backoff, not a hot loop: the gaps grow (lower bounds only; sleeps never end early).
     expect(second - first).toBeGreaterThanOrEqual(40);
     expect(third - second).toBeGreaterThan(second - first);
-    expect(await storedRow(record.request_id)).toEqual({ ...record, stream: 1 });
+    expect(await storedRow(record.request_id)).toEqual({ ...record, stream: 1, recorded_at: expect.any(Number) });
     expect(warn).toHaveBeenCalledWith(expect.stringContaining(record.request_id));
     // The direct write also keeps the key's last use, as the consumer would.
     const key = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(keyId).first<{ last_used_at: string }>();
