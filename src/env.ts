@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./auth/key-store";
+import type { TeamLimits } from "./limits/team-limits";
 import type { RequestMeter } from "./metering/meter";
 import type { UsageMessage } from "./metering/usage-record";
 
@@ -6,6 +7,8 @@ import type { UsageMessage } from "./metering/usage-record";
 export interface Env {
   DB: D1Database;
   USAGE_QUEUE: Queue<UsageMessage>;
+  /** One budget-and-rate-limit object per team (src/limits/team-limits.ts). */
+  TEAM_LIMITS: DurableObjectNamespace<TeamLimits>;
   TENSORAS_BASE_URL: string;
   /** Secret. The gateway's own Tensoras key; never logged, never echoed. */
   TENSORAS_API_KEY?: string;

@@ -15,7 +15,7 @@ function usageRecord(keyId: string, teamId: string, overrides: Partial<UsageReco
 /** An env with a queue whose send() behaves as told; DB is the real local D1 unless replaced. */
 function envWith(send: (record: UsageRecord) => Promise<void>, db: D1Database = env.DB): Env {
   const queue = { send: vi.fn(send), sendBatch: vi.fn() } as unknown as Queue<UsageRecord>;
-  return { DB: db, USAGE_QUEUE: queue, TENSORAS_BASE_URL: "https://tensoras.test" };
+  return { ...env, DB: db, USAGE_QUEUE: queue as unknown as Env["USAGE_QUEUE"], TENSORAS_BASE_URL: "https://tensoras.test" };
 }
 
 const sendMock = (e: Env) => e.USAGE_QUEUE.send as unknown as ReturnType<typeof vi.fn>;

@@ -1,0 +1,232 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { type BudgetPeriod, periodKey, periodResetsAt } from "./periods";
+import type { ScopePolicy } from "./policy";
+import { type RateLimitState, rateLimitState } from "./rate-state";
+
+/** The sliding window of the rate limits. */
+export const WINDOW_MS = 60_000;
+/**
+ * A reservation whose request was never settled (neither by the gateway, nor by the
+ * queue consumer, nor by the interrupted sweep) is settled at its worst case after
+ * this long, so that no reservation holds a budget for ever.
+ */
+export const STALE_RESERVATION_MS = 24 * 3600 * 1000;
+const ALARM_EVERY_MS = 3600 * 1000;
+
+export interface ReserveRequest {
+  requestId: string;
+  nowMs: number;
+  scopes: ScopePolicy[];
+  /** Worst-case cost in micro-USD; 0 when the model has no price (only allowed without a budget). */
+  costMicroUsd: number;
+  /** Worst-case tokens (prompt bound + output bound), for tokens_per_minute. */
+  tokens: number;
+}
+
+export type Refusal = "budget" | "requests" | "tokens";
+
+export type ReserveResult =
+  | { ok: true; rate: RateLimitState | null }
+  | { ok: false; refusal: Refusal; scope: string; retryAfterSeconds: number | null; rate: RateLimitState | null };
+
+export interface SettleRequest {
+  requestId: string;
+  costMicroUsd: number;
+  tokens: number;
+}
+
+export interface BudgetStatus {
+  spentMicroUsd: number;
+  reservedMicroUsd: number;
+  resetsAt: number | null;
+}
+
+interface ReservationRow extends Record<string, SqlStorageValue> {
+  cost: number;
+  budgets: string;
+}
+
+/**
+ * One per team (never one global object): the team's and its keys' budgets, rate
+ * windows and open reservations, in the object's own SQLite storage.
+ *
+ * `reserve` checks every limit and writes the reservation in one synchronous step: no
+ * `await` between the check and the write, so concurrent requests are serialised by
+ * the object and cannot overshoot (measured here: an await in between let 200 of 200
+ * through a limit of 50).
+ */
+export class TeamLimits extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, period_key TEXT NOT NULL, spent INTEGER NOT NULL DEFAULT 0,
+        reserved INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (scope, period_key)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS reservations (request_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, cost INTEGER NOT NULL,
+        tokens INTEGER NOT NULL, budgets TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS reservations_created ON reservations(created_ms);
+      CREATE TABLE IF NOT EXISTS window_events (scope TEXT NOT NULL, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL,
+        tokens INTEGER NOT NULL, PRIMARY KEY (scope, at_ms, request_id)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS window_events_request ON window_events(request_id);
+    `);
+  }
+
+  reserve(request: ReserveRequest): ReserveResult {
+    const { requestId, nowMs, scopes } = request;
+    if (this.sql.exec("SELECT 1 FROM reservations WHERE request_id = ?", requestId).toArray().length > 0) {
+      return { ok: true, rate: this.rate(scopes, nowMs) };
+    }
+    const windowStart = nowMs - WINDOW_MS;
+    this.sql.exec("DELETE FROM window_events WHERE at_ms <= ?", windowStart);
+
+    const refusal = this.firstRefusal(request, windowStart);
+    if (refusal) return { ok: false, ...refusal, rate: this.rate(scopes, nowMs) };
+
+    const budgets: [string, string][] = [];
+    for (const { scope, budget, limits } of scopes) {
+      if (budget) {
+        const key = periodKey(budget.period, nowMs);
+        budgets.push([scope, key]);
+        this.sql.exec(
+          `INSERT INTO spend (scope, period_key, reserved) VALUES (?1, ?2, ?3)
+           ON CONFLICT (scope, period_key) DO UPDATE SET reserved = reserved + ?3`,
+          scope,
+          key,
+          request.costMicroUsd,
+        );
+      }
+      if (limits) this.sql.exec("INSERT INTO window_events VALUES (?, ?, ?, ?)", scope, nowMs, requestId, request.tokens);
+    }
+    this.sql.exec(
+      "INSERT INTO reservations (request_id, created_ms, cost, tokens, budgets) VALUES (?, ?, ?, ?, ?)",
+      requestId,
+      nowMs,
+      request.costMicroUsd,
+      request.tokens,
+      JSON.stringify(budgets),
+    );
+    void this.ensureAlarm(nowMs);
+    return { ok: true, rate: this.rate(scopes, nowMs) };
+  }
+
+  /** The reservation becomes the request's real cost and tokens. Idempotent: a second settle finds nothing to do. */
+  settle(request: SettleRequest): boolean {
+    const row = this.sql
+      .exec<ReservationRow>("SELECT cost, budgets FROM reservations WHERE request_id = ?", request.requestId)
+      .toArray()[0];
+    if (!row) return false;
+    for (const [scope, key] of JSON.parse(row.budgets) as [string, string][]) {
+      this.sql.exec(
+        "UPDATE spend SET reserved = reserved - ?3, spent = spent + ?4 WHERE scope = ?1 AND period_key = ?2",
+        scope,
+        key,
+        row.cost,
+        request.costMicroUsd,
+      );
+    }
+    this.sql.exec("UPDATE window_events SET tokens = ? WHERE request_id = ?", request.tokens, request.requestId);
+    this.sql.exec("DELETE FROM reservations WHERE request_id = ?", request.requestId);
+    return true;
+  }
+
+  /** Many settles in one call (the queue consumer's batch for this team). */
+  settleMany(requests: SettleRequest[]): number {
+    let settled = 0;
+    for (const request of requests) if (this.settle(request)) settled++;
+    return settled;
+  }
+
+  budgetStatus(scope: string, period: BudgetPeriod, nowMs: number): BudgetStatus {
+    const row = this.sql
+      .exec<{ spent: number; reserved: number }>(
+        "SELECT spent, reserved FROM spend WHERE scope = ? AND period_key = ?",
+        scope,
+        periodKey(period, nowMs),
+      )
+      .toArray()[0];
+    return { spentMicroUsd: row?.spent ?? 0, reservedMicroUsd: row?.reserved ?? 0, resetsAt: periodResetsAt(period, nowMs) };
+  }
+
+  override async alarm(): Promise<void> {
+    const cutoff = Date.now() - STALE_RESERVATION_MS;
+    const stale = this.sql
+      .exec<{ request_id: string; cost: number; tokens: number }>(
+        "SELECT request_id, cost, tokens FROM reservations WHERE created_ms < ?",
+        cutoff,
+      )
+      .toArray();
+    // Worst case, as reserved: the request's record never came, so its real cost is unknown.
+    for (const row of stale) this.settle({ requestId: row.request_id, costMicroUsd: row.cost, tokens: row.tokens });
+    if (stale.length > 0) console.warn(JSON.stringify({ message: "stale reservations settled at their worst case", count: stale.length }));
+    const open = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n;
+    if (open > 0) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
+  }
+
+  private async ensureAlarm(nowMs: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nowMs + ALARM_EVERY_MS);
+  }
+
+  private firstRefusal(request: ReserveRequest, windowStart: number): Omit<Extract<ReserveResult, { ok: false }>, "ok" | "rate"> | null {
+    for (const { scope, budget, limits } of request.scopes) {
+      if (budget) {
+        const key = periodKey(budget.period, request.nowMs);
+        const row = this.sql
+          .exec<{ spent: number; reserved: number }>("SELECT spent, reserved FROM spend WHERE scope = ? AND period_key = ?", scope, key)
+          .toArray()[0];
+        if ((row?.spent ?? 0) + (row?.reserved ?? 0) + request.costMicroUsd > budget.limitMicroUsd) {
+          const resetsAt = periodResetsAt(budget.period, request.nowMs);
+          return { refusal: "budget", scope, retryAfterSeconds: resetsAt === null ? null : Math.ceil((resetsAt - request.nowMs) / 1000) };
+        }
+      }
+      if (!limits) continue;
+      const events = this.sql
+        .exec<{ at_ms: number; tokens: number }>(
+          "SELECT at_ms, tokens FROM window_events WHERE scope = ? AND at_ms > ? ORDER BY at_ms",
+          scope,
+          windowStart,
+        )
+        .toArray();
+      if (limits.requestsPerMinute !== null && events.length + 1 > limits.requestsPerMinute) {
+        // A slot frees when the oldest request in the window leaves it.
+        const frees = (events[events.length - limits.requestsPerMinute]?.at_ms ?? request.nowMs) + WINDOW_MS;
+        return { refusal: "requests", scope, retryAfterSeconds: Math.max(1, Math.ceil((frees - request.nowMs) / 1000)) };
+      }
+      if (limits.tokensPerMinute !== null) {
+        let used = events.reduce((sum, event) => sum + event.tokens, 0);
+        if (used + request.tokens > limits.tokensPerMinute) {
+          let frees = request.nowMs + WINDOW_MS;
+          for (const event of events) {
+            used -= event.tokens;
+            if (used + request.tokens <= limits.tokensPerMinute) {
+              frees = event.at_ms + WINDOW_MS;
+              break;
+            }
+          }
+          return { refusal: "tokens", scope, retryAfterSeconds: Math.max(1, Math.ceil((frees - request.nowMs) / 1000)) };
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The rate-limit headers' figures: of all scopes with a limit, the tightest. */
+  private rate(scopes: ScopePolicy[], nowMs: number): RateLimitState | null {
+    const windowStart = nowMs - WINDOW_MS;
+    const windows = scopes
+      .filter((scope) => scope.limits !== null)
+      .map((scope) => {
+        const events = this.sql
+          .exec<{ at_ms: number; tokens: number }>(
+            "SELECT at_ms, tokens FROM window_events WHERE scope = ? AND at_ms > ? ORDER BY at_ms",
+            scope.scope,
+            windowStart,
+          )
+          .toArray();
+        return { limits: scope.limits as NonNullable<ScopePolicy["limits"]>, events };
+      });
+    return rateLimitState(windows, nowMs, WINDOW_MS);
+  }
+}
