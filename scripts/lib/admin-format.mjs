@@ -16,6 +16,64 @@ export function cell(value) {
   return clean(value);
 }
 
+/**
+ * A CSV cell a spreadsheet would run as a formula, or as the start of one once it strips
+ * a leading tab or CR (OWASP "CSV Injection"). The Worker's src/admin/csv.ts has the same rule.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell: `'` before a formula start (spreadsheets then show text), then RFC 4180 quoting. */
+export function csvCell(text) {
+  const safe = FORMULA_START.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * The CLI's CSV output: an RFC 4180 document (the API's) read and written again with
+ * every cell through csvCell. The API already defuses formula cells, and a defused cell
+ * starts with `'`, so its CSV comes out byte for byte; an older gateway's does not, and
+ * is defused here. Every cell is text to this reader, so a `-5` is defused too (the API's
+ * totals are never negative). Records end in CRLF (or LF); quoted fields may hold both.
+ */
+export function safeCsv(text) {
+  const records = [];
+  let record = [];
+  let field = "";
+  let i = 0;
+  const endField = () => {
+    record.push(field);
+    field = "";
+  };
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"' && field === "") {
+      // A quoted field runs to the next quote that is not doubled.
+      i++;
+      while (i < text.length && !(text[i] === '"' && text[i + 1] !== '"')) {
+        field += text[i];
+        i += text[i] === '"' ? 2 : 1;
+      }
+      i++;
+    } else if (ch === ",") {
+      endField();
+      i++;
+    } else if (ch === "\n" || (ch === "\r" && text[i + 1] === "\n")) {
+      endField();
+      records.push(record);
+      record = [];
+      i += ch === "\r" ? 2 : 1;
+    } else {
+      field += ch;
+      i++;
+    }
+  }
+  if (field !== "" || record.length > 0) {
+    endField();
+    records.push(record);
+  }
+  return records.map((cells) => `${cells.map(csvCell).join(",")}\r\n`).join("");
+}
+
 /** 2026-11-24T12:00:00.123Z → 2026-11-24T12:00:00Z (tables only; --json has the exact value). */
 export function shortTime(iso) {
   return typeof iso === "string" ? iso.replace(/\.\d+Z$/, "Z") : iso;

@@ -33,12 +33,31 @@ function futureExpiry<T extends string | null | undefined>(expiresAt: T): T {
   return new Date(at).toISOString() as T;
 }
 
+function keyRevoked(keyId: string): GatewayError {
+  return new GatewayError(409, "key_revoked", `Key "${keyId}" is revoked; revoked keys are kept for the record only.`);
+}
+
 async function liveKey(c: Context<AppEnv>, keyId: string): Promise<KeyRow> {
   const row = await getKeyRow(c.env.DB, keyId);
   if (!row) throw notFound("key", keyId);
-  if (row.revoked_at !== null)
-    throw new GatewayError(409, "key_revoked", `Key "${keyId}" is revoked; revoked keys are kept for the record only.`);
+  if (row.revoked_at !== null) throw keyRevoked(keyId);
   return row;
+}
+
+/**
+ * Writes a change to a live key and its audit entry in one transaction. A revoke
+ * may land between liveKey() and here: the change's `revoked_at IS NULL` then
+ * matches no row, the audit entry (written only if a row changed) is not written
+ * either, and the caller gets the 409 it would have got a moment later.
+ */
+async function changeLiveKey(
+  c: Context<AppEnv>,
+  keyId: string,
+  change: D1PreparedStatement,
+  audit: Parameters<typeof auditStatement>[1],
+): Promise<void> {
+  const [result] = await c.env.DB.batch([change, auditStatement(c.env.DB, audit, { ifChanged: true })]);
+  if (result?.meta.changes !== 1) throw keyRevoked(keyId);
 }
 
 /** This isolate stops honouring the key's old state at once; others within KEY_CACHE_TTL_MS. */
@@ -166,15 +185,17 @@ keys.openapi(
       metadata: body.metadata === undefined ? before.metadata : JSON.stringify(body.metadata),
       updated_at: now,
     });
-    await c.env.DB.batch([
+    await changeLiveKey(
+      c,
+      key_id,
       updateKeyStatement(
         c.env.DB,
         key_id,
         { name: body.name, models: body.models, expiresAt: body.expires_at, metadata: body.metadata },
         now,
       ),
-      auditStatement(c.env.DB, { action: "key.update", targetType: "key", targetId: key_id, before: keyView(before), after }),
-    ]);
+      { action: "key.update", targetType: "key", targetId: key_id, before: keyView(before), after },
+    );
     forgetAll(hashes);
     return c.json(after, 200);
   },
@@ -186,7 +207,7 @@ keys.openapi(
     path: "/keys/{key_id}/rotate",
     summary: "Replace a key's secret; the old one works for grace_seconds more",
     description:
-      "The key keeps its id. Only one previous secret is kept: rotating again during a grace period stops the older secret at once.",
+      "The key keeps its id. The replaced secret is then refused as `api_key_rotated`. Only one previous secret is kept: rotating again during a grace period stops the older secret at once, and it is then unknown (`invalid_api_key`).",
     request: { params: KeyParam, ...jsonBody(RotateBody, false) },
     responses: {
       201: json(KeyCreatedSchema, "The key with its new secret"),
@@ -198,17 +219,21 @@ keys.openapi(
   }),
   async function rotateKey(c) {
     const { key_id } = c.req.valid("param");
-    const { grace_seconds } = c.req.valid("json") ?? { grace_seconds: 0 };
+    // With no body (or no content-type) the validator hands over nothing: the default grace of 0 then.
+    const grace_seconds = (c.req.valid("json") as { grace_seconds?: number } | undefined)?.grace_seconds ?? 0;
     const before = await liveKey(c, key_id);
     const hashes = await keyHashes(c.env.DB, key_id);
     const secret = generateKey();
-    const graceEnds = grace_seconds > 0 ? new Date(Date.now() + grace_seconds * 1000).toISOString() : null;
     const now = nowIso();
+    // With no grace period the old secret stops now; its hash is kept, to answer it as rotated.
+    const graceEnds = new Date(Date.parse(now) + grace_seconds * 1000).toISOString();
     const after = keyView({ ...before, prefix: displayPrefix(secret), previous_key_expires_at: graceEnds, updated_at: now });
-    await c.env.DB.batch([
+    await changeLiveKey(
+      c,
+      key_id,
       rotateKeyStatement(c.env.DB, key_id, { keyHash: await hashKey(secret), prefix: after.prefix, previousExpiresAt: graceEnds }, now),
-      auditStatement(c.env.DB, { action: "key.rotate", targetType: "key", targetId: key_id, before: keyView(before), after }),
-    ]);
+      { action: "key.rotate", targetType: "key", targetId: key_id, before: keyView(before), after },
+    );
     forgetAll(hashes);
     return c.json({ ...after, key: secret }, 201);
   },
@@ -228,10 +253,13 @@ keys.openapi(
     const hashes = await keyHashes(c.env.DB, key_id);
     const now = nowIso();
     const after = keyView({ ...before, revoked_at: now, updated_at: now });
-    await c.env.DB.batch([
-      revokeKeyStatement(c.env.DB, key_id, now),
-      auditStatement(c.env.DB, { action: "key.revoke", targetType: "key", targetId: key_id, before: keyView(before), after }),
-    ]);
+    await changeLiveKey(c, key_id, revokeKeyStatement(c.env.DB, key_id, now), {
+      action: "key.revoke",
+      targetType: "key",
+      targetId: key_id,
+      before: keyView(before),
+      after,
+    });
     forgetAll(hashes);
     return c.json(after, 200);
   },

@@ -7,8 +7,31 @@ import { OUTCOMES, USAGE_SOURCES } from "../metering/usage-record";
  * Request bodies are strict: a misspelt field is a 400 naming it, not a no-op.
  */
 
+/**
+ * How deep metadata may nest (the metadata object itself is level 1). Its size is
+ * bounded by the admin body limit; its depth must be too, because JSON.stringify, which
+ * the audit write and every answer use, recurses: 20,000 levels overflow the stack.
+ */
+export const MAX_METADATA_DEPTH = 16;
+
+/** An iterative walk (no recursion over client input): true if `value` nests deeper than `limit`. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (depth > limit) return true;
+    for (const child of Object.values(node as object)) {
+      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 const timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-24T12:00:00.000Z" });
-const Metadata = z.record(z.string(), z.unknown()).openapi({ example: { cost_center: "cc-42" } });
+const Metadata = z
+  .record(z.string(), z.unknown())
+  .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), `must not nest deeper than ${MAX_METADATA_DEPTH} levels`)
+  .openapi({ example: { cost_center: "cc-42" }, description: `Any JSON object, nested at most ${MAX_METADATA_DEPTH} levels deep.` });
 // Names end up in terminals, CSV and audit views: no control characters.
 const name = z
   .string()
@@ -50,9 +73,10 @@ export const KeySchema = z
     updated_at: timestamp,
     last_used_at: timestamp.nullable(),
     revoked_at: timestamp.nullable(),
-    previous_key_expires_at: timestamp
-      .nullable()
-      .openapi({ description: "Until when the secret replaced by the last rotation still works." }),
+    previous_key_expires_at: timestamp.nullable().openapi({
+      description:
+        "When the secret replaced by the last rotation stops working (the rotation itself with no grace period); after it, that secret is refused as api_key_rotated.",
+    }),
   })
   .openapi("Key");
 
@@ -164,7 +188,7 @@ export const AuditEntrySchema = z
     at: timestamp,
     actor: z.string(),
     action: z.string().openapi({ example: "key.revoke" }),
-    target_type: z.enum(["team", "key"]),
+    target_type: z.enum(["team", "key", "price"]),
     target_id: z.string(),
     before: z.record(z.string(), z.unknown()).nullable(),
     after: z.record(z.string(), z.unknown()).nullable(),

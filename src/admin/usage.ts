@@ -8,6 +8,7 @@ import {
   type UsageFilter,
   type UsageTotals,
 } from "../db/usage-queries";
+import { csvDocument } from "./csv";
 import { adminRouter, ERRORS, json } from "./routes-common";
 import { page, UsageEventsQuery, UsageRecordSchema, UsageSummaryQuery, UsageTotalsSchema } from "./schemas";
 import { decodeCursor, pageOf } from "./views";
@@ -18,16 +19,9 @@ function usageFilter(query: { team_id?: string; key_id?: string; from?: string; 
   return { teamId: query.team_id, keyId: query.key_id, from: iso(query.from), to: iso(query.to) };
 }
 
-// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 function toCsv(rows: UsageTotals[], groupBy: GroupBy[]): string {
   const columns: (keyof UsageTotals)[] = [...[...new Set(groupBy)].map((g) => GROUP_COLUMNS[g]), ...TOTAL_COLUMNS];
-  const lines = [columns.join(","), ...rows.map((row) => columns.map((column) => csvField(row[column])).join(","))];
-  return `${lines.join("\r\n")}\r\n`;
+  return csvDocument(columns, rows);
 }
 
 export const usage = adminRouter();

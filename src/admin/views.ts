@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { v7 as uuidv7 } from "uuid";
-import { type AuditRow, insertAuditStatement } from "../db/audit";
+import { type AuditRow, insertAuditIfChangedStatement, insertAuditStatement } from "../db/audit";
 import type { KeyRow } from "../db/keys";
 import type { TeamRow } from "../db/teams";
 import { GatewayError } from "../errors";
@@ -70,9 +70,14 @@ export function pageOf<Row, Item>(
   return { data: kept.map(view), next_cursor: more && last !== undefined ? encodeCursor(position(last)) : null };
 }
 
+/**
+ * The audit entry of a change, for the same batch as the change. With `ifChanged`
+ * it is written only if the statement before it changed a row (see insertAuditIfChangedStatement).
+ */
 export function auditStatement(
   db: D1Database,
-  change: { action: string; targetType: "team" | "key"; targetId: string; before: object | null; after: object | null },
+  change: { action: string; targetType: "team" | "key" | "price"; targetId: string; before: object | null; after: object | null },
+  options: { ifChanged?: boolean } = {},
 ): D1PreparedStatement {
   const entry: AuditRow = {
     id: uuidv7(),
@@ -84,5 +89,5 @@ export function auditStatement(
     before: change.before === null ? null : JSON.stringify(change.before),
     after: change.after === null ? null : JSON.stringify(change.after),
   };
-  return insertAuditStatement(db, entry);
+  return options.ifChanged ? insertAuditIfChangedStatement(db, entry) : insertAuditStatement(db, entry);
 }

@@ -3,7 +3,18 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { bearerToken } from "./bearer";
 import { hashKey, isWellFormedKey } from "./key-format";
-import { lookupKey } from "./key-store";
+import { type KeyRecord, lookupKey } from "./key-store";
+
+/**
+ * Why a secret no longer works, if it does not: whichever of the key's expiry and the
+ * rotation that replaced this secret came first is what the caller is told.
+ */
+function stoppedBy(record: KeyRecord, now: number): "rotated" | "expired" | null {
+  const rotatedAt = record.replacedAt !== undefined && record.replacedAt <= now ? record.replacedAt : null;
+  const expiredAt = record.expiresAt !== null && record.expiresAt <= now ? record.expiresAt : null;
+  if (rotatedAt !== null && (expiredAt === null || rotatedAt <= expiredAt)) return "rotated";
+  return expiredAt === null ? null : "expired";
+}
 
 /**
  * Authenticates a caller by gateway key. Each failure has its own code so an
@@ -26,9 +37,9 @@ export function gatewayKeyAuth(): MiddlewareHandler<AppEnv> {
     const record = await lookupKey(c.env.DB, await hashKey(key));
     if (record === null) throw new GatewayError(401, "invalid_api_key", "Unknown API key.");
     if (record.revoked) throw new GatewayError(401, "api_key_revoked", "This API key has been revoked.");
-    if (record.expiresAt !== null && record.expiresAt <= Date.now()) {
-      throw new GatewayError(401, "api_key_expired", "This API key has expired.");
-    }
+    const refusal = stoppedBy(record, Date.now());
+    if (refusal === "rotated") throw new GatewayError(401, "api_key_rotated", "This API key was replaced by a rotation; use the new key.");
+    if (refusal === "expired") throw new GatewayError(401, "api_key_expired", "This API key has expired.");
     c.set("apiKey", record);
     await next();
   };

@@ -7,9 +7,14 @@ export interface KeyRecord {
   prefix: string;
   /** Allowed model ids; null means every model. */
   models: string[] | null;
-  /** Epoch ms, or null for no expiry. */
+  /** The key's own expiry, epoch ms, or null for no expiry. */
   expiresAt: number | null;
   revoked: boolean;
+  /**
+   * Only when the secret is the one the last rotation replaced: epoch ms from which
+   * it is refused as rotated (the end of its grace period, or the rotation itself).
+   */
+  replacedAt?: number;
 }
 
 /**

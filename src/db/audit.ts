@@ -15,6 +15,19 @@ export function insertAuditStatement(db: D1Database, entry: AuditRow): D1Prepare
     .bind(entry.id, entry.at, entry.actor, entry.action, entry.target_type, entry.target_id, entry.before, entry.after);
 }
 
+/**
+ * The entry, written only if the statement just before it in the same batch (one
+ * transaction) changed exactly one row: a change that lost a race leaves no audit trace.
+ */
+export function insertAuditIfChangedStatement(db: D1Database, entry: AuditRow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO audit_log (id, at, actor, action, target_type, target_id, before, after)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
+    )
+    .bind(entry.id, entry.at, entry.actor, entry.action, entry.target_type, entry.target_id, entry.before, entry.after);
+}
+
 /** Newest first; `before` is the id of the last entry of the previous page. */
 export async function listAudit(db: D1Database, limit: number, filter: { targetId?: string; before?: string }): Promise<AuditRow[]> {
   const { results } = await db

@@ -19,14 +19,10 @@ export interface KeyRow {
 const PUBLIC_COLUMNS =
   "id, team_id, name, prefix, models, expires_at, revoked_at, metadata, created_at, updated_at, last_used_at, previous_key_expires_at";
 
-function earliest(a: string | null, b: string | null): number | null {
-  const times = [a, b].filter((t): t is string => t !== null).map(Date.parse);
-  return times.length === 0 ? null : Math.min(...times);
-}
-
 /**
- * The key a secret belongs to: its current hash, or the previous one during a
- * rotation's grace period (then it stops at the grace period's end).
+ * The key a secret belongs to: its current hash, or the previous one, which a
+ * rotation kept so that the old secret is told apart from an unknown one: it
+ * works until its grace period ends (replacedAt), then is refused as rotated.
  */
 export async function findKeyByHash(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
   const row = await db
@@ -34,14 +30,17 @@ export async function findKeyByHash(db: D1Database, keyHash: string): Promise<Ke
     .bind(keyHash)
     .first<KeyRow & { is_current: number }>();
   if (!row) return null;
-  return {
+  const record: KeyRecord = {
     id: row.id,
     teamId: row.team_id,
     prefix: row.prefix,
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
-    expiresAt: row.is_current ? earliest(row.expires_at, null) : earliest(row.expires_at, row.previous_key_expires_at),
+    expiresAt: row.expires_at === null ? null : Date.parse(row.expires_at),
     revoked: row.revoked_at !== null,
   };
+  // A previous hash always has its grace end beside it; a missing one is read as "replaced at once".
+  if (!row.is_current) record.replacedAt = row.previous_key_expires_at === null ? 0 : Date.parse(row.previous_key_expires_at);
+  return record;
 }
 
 export interface NewKeyRow {
@@ -113,22 +112,28 @@ export function updateKeyStatement(db: D1Database, keyId: string, changes: KeyCh
   if (changes.models !== undefined) columns.push(["models", changes.models === null ? null : JSON.stringify(changes.models)]);
   if (changes.expiresAt !== undefined) columns.push(["expires_at", changes.expiresAt]);
   if (changes.metadata !== undefined) columns.push(["metadata", JSON.stringify(changes.metadata)]);
-  return db
-    .prepare(`UPDATE api_keys SET ${columns.map(([column]) => `${column} = ?`).join(", ")} WHERE id = ?`)
-    .bind(...columns.map(([, value]) => value), keyId);
+  return (
+    db
+      // A key revoked since the route read it changes no row: the route answers 409 and audits nothing.
+      .prepare(`UPDATE api_keys SET ${columns.map(([column]) => `${column} = ?`).join(", ")} WHERE id = ? AND revoked_at IS NULL`)
+      .bind(...columns.map(([, value]) => value), keyId)
+  );
 }
 
+/**
+ * The secret in use becomes the previous one, kept until `previousExpiresAt` (the
+ * rotation time itself when there is no grace period) so that it is then refused as
+ * rotated rather than unknown. A revoked key changes no row.
+ */
 export function rotateKeyStatement(
   db: D1Database,
   keyId: string,
-  next: { keyHash: string; prefix: string; previousExpiresAt: string | null },
+  next: { keyHash: string; prefix: string; previousExpiresAt: string },
   now: string,
 ): D1PreparedStatement {
-  // With no grace period the old secret is forgotten outright.
   return db
     .prepare(
-      `UPDATE api_keys SET previous_key_hash = CASE WHEN ?3 IS NULL THEN NULL ELSE key_hash END,
-         previous_key_expires_at = ?3, key_hash = ?1, prefix = ?2, updated_at = ?4
+      `UPDATE api_keys SET previous_key_hash = key_hash, previous_key_expires_at = ?3, key_hash = ?1, prefix = ?2, updated_at = ?4
        WHERE id = ?5 AND revoked_at IS NULL`,
     )
     .bind(next.keyHash, next.prefix, next.previousExpiresAt, now, keyId);
@@ -136,5 +141,6 @@ export function rotateKeyStatement(
 
 export function revokeKeyStatement(db: D1Database, keyId: string, now: string): D1PreparedStatement {
   // The previous secret's hash stays, so that it too is answered "revoked", not "unknown".
+  // An already revoked key changes no row: a second, racing revoke is a 409 with no audit entry.
   return db.prepare("UPDATE api_keys SET revoked_at = ?1, updated_at = ?1 WHERE id = ?2 AND revoked_at IS NULL").bind(now, keyId);
 }

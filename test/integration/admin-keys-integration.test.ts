@@ -1,8 +1,10 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_GRACE_SECONDS } from "../../src/admin/schemas";
+import { auditStatement } from "../../src/admin/views";
 import { displayPrefix, hashKey, isWellFormedKey } from "../../src/auth/key-format";
 import { clearKeyCache, forgetKey, KEY_CACHE_TTL_MS, lookupKey } from "../../src/auth/key-store";
+import { rotateKeyStatement } from "../../src/db/keys";
 import { adminCall, allPages, captureLogs, expectAdminError, expectNoSecrets, secretForms } from "../helpers/admin";
 import { callGateway, mockUpstream, waitForUsage } from "../helpers/gateway";
 
@@ -307,7 +309,7 @@ describe("rotation", () => {
     });
   });
 
-  it("rotate with grace_seconds=0 refuses the old secret with 401 at once on this isolate, although it was cached, and the new one works", async () => {
+  it("rotate with grace_seconds=0 refuses the old secret with 401 api_key_rotated at once on this isolate, although it was cached, and the new one works", async () => {
     const key = await newKey(await newTeam());
     const keyReads = countKeyReads();
     expect((await useKey(key.key)).status).toBe(200);
@@ -315,8 +317,9 @@ describe("rotation", () => {
     expect(keyReads()).toBe(1);
     const rotated = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 0 });
     expect(rotated.status).toBe(201);
-    expect(rotated.body).toMatchObject({ id: key.id, previous_key_expires_at: null });
-    await expectRefused(key.key, "invalid_api_key");
+    // The old secret's grace ended at the rotation itself.
+    expect(rotated.body).toMatchObject({ id: key.id, previous_key_expires_at: rotated.body.updated_at });
+    await expectRefused(key.key, "api_key_rotated");
     expect((await useKey(rotated.body.key)).status).toBe(200);
   });
 
@@ -324,17 +327,32 @@ describe("rotation", () => {
     const key = await newKey(await newTeam());
     const rotated = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`);
     expect(rotated.status).toBe(201);
-    expect(rotated.body.previous_key_expires_at).toBeNull();
-    await expectRefused(key.key, "invalid_api_key");
+    expect(rotated.body.previous_key_expires_at).toBe(rotated.body.updated_at);
+    await expectRefused(key.key, "api_key_rotated");
     expect((await useKey(rotated.body.key)).status).toBe(200);
   });
 
-  it("refuses the old secret with api_key_expired once its grace period has ended, even from the isolate cache", async () => {
+  it("tells the caller of a rotated-out secret to use the new key, in the error message", async () => {
+    const key = await newKey(await newTeam());
+    await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`);
+    const res = await useKey(key.key);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      error: {
+        message: "This API key was replaced by a rotation; use the new key.",
+        type: "authentication_error",
+        param: null,
+        code: "api_key_rotated",
+      },
+    });
+  });
+
+  it("refuses the old secret with api_key_rotated once its grace period has ended, even from the isolate cache", async () => {
     const key = await newKey(await newTeam());
     const rotated = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 1 });
     expect((await useKey(key.key)).status).toBe(200);
     await sleepUntil(rotated.body.previous_key_expires_at as string);
-    await expectRefused(key.key, "api_key_expired");
+    await expectRefused(key.key, "api_key_rotated");
     expect((await useKey(rotated.body.key)).status).toBe(200);
     expect((await admin("GET", `/keys/${key.id}`)).body.status).toBe("active");
   });
@@ -369,12 +387,29 @@ describe("revocation timing", () => {
     expect((await admin("GET", `/keys/${key.id}`)).body.previous_key_expires_at).toBeNull();
   });
 
-  it("keeps only one previous secret: a second rotation during a grace period stops the first secret at once", async () => {
+  it("keeps only one previous secret: a second rotation during a grace period stops the first secret at once (then unknown: invalid_api_key)", async () => {
     const key = await newKey(await newTeam());
     const second = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 600 });
     const third = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`, { grace_seconds: 600 });
     await expectRefused(key.key, "invalid_api_key");
     expect([(await useKey(second.body.key)).status, (await useKey(third.body.key)).status]).toEqual([200, 200]);
+  });
+
+  it("after two rotations without grace, answers the last replaced secret api_key_rotated and the one before it invalid_api_key", async () => {
+    const key = await newKey(await newTeam());
+    const second = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`);
+    const third = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`);
+    await expectRefused(key.key, "invalid_api_key");
+    await expectRefused(second.body.key, "api_key_rotated");
+    expect((await useKey(third.body.key)).status).toBe(200);
+  });
+
+  it("answers a secret replaced with no grace period api_key_revoked once its key is revoked, like the current one", async () => {
+    const key = await newKey(await newTeam());
+    const rotated = await admin<CreatedKey>("POST", `/keys/${key.id}/rotate`);
+    expect((await admin("DELETE", `/keys/${key.id}`)).status).toBe(200);
+    await expectRefused(key.key, "api_key_revoked");
+    await expectRefused(rotated.body.key, "api_key_revoked");
   });
 
   it("treats an empty PATCH of a key as a no-op: nothing audited", async () => {
@@ -415,6 +450,71 @@ describe("revocation timing", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+/**
+ * Lands `race` (another admin request) just before the route's next D1 batch, that is
+ * after its liveKey() read saw the key live: the interleaving two concurrent requests
+ * can have, made deterministic.
+ */
+function beforeNextBatch(race: () => Promise<unknown>): void {
+  const batch = env.DB.batch.bind(env.DB);
+  vi.spyOn(env.DB, "batch").mockImplementationOnce(async (statements) => {
+    await race();
+    return batch(statements);
+  });
+}
+
+async function auditActions(keyId: string): Promise<string[]> {
+  const audit = await admin<{ data: { action: string }[] }>("GET", `/audit?target_id=${keyId}`);
+  return audit.body.data.map((entry) => entry.action);
+}
+
+describe("changes racing a revoke", () => {
+  it("answers 409 key_revoked to a rotation that a revoke overtook after its read: no new secret, no key.rotate audit entry", async () => {
+    const key = await newKey(await newTeam());
+    beforeNextBatch(() => adminCall("DELETE", `/keys/${key.id}`));
+    const res = await adminCall("POST", `/keys/${key.id}/rotate`, { grace_seconds: 60 });
+    const body = await expectAdminError(res, 409, { code: "key_revoked" });
+    expect(JSON.stringify(body)).not.toMatch(/tgw_/);
+    expect(await auditActions(key.id)).toEqual(["key.revoke", "key.create"]);
+    const after = (await admin("GET", `/keys/${key.id}`)).body;
+    expect(after).toMatchObject({ status: "revoked", prefix: key.prefix, previous_key_expires_at: null });
+    await expectRefused(key.key, "api_key_revoked");
+  });
+
+  it("answers 409 key_revoked to a PATCH that a revoke overtook after its read: nothing changed, no key.update audit entry", async () => {
+    const key = await newKey(await newTeam());
+    beforeNextBatch(() => adminCall("DELETE", `/keys/${key.id}`));
+    await expectAdminError(await adminCall("PATCH", `/keys/${key.id}`, { name: "renamed", metadata: { v: 2 } }), 409, {
+      code: "key_revoked",
+    });
+    expect(await auditActions(key.id)).toEqual(["key.revoke", "key.create"]);
+    expect((await admin("GET", `/keys/${key.id}`)).body).toMatchObject({ status: "revoked", name: key.name, metadata: {} });
+  });
+
+  it("answers 409 key_revoked to the second of two racing revokes: one key.revoke audit entry, the first revoke's time kept", async () => {
+    const key = await newKey(await newTeam());
+    let first: Key | undefined;
+    beforeNextBatch(async () => {
+      first = (await admin("DELETE", `/keys/${key.id}`)).body;
+    });
+    await expectAdminError(await adminCall("DELETE", `/keys/${key.id}`), 409, { code: "key_revoked" });
+    expect(await auditActions(key.id)).toEqual(["key.revoke", "key.create"]);
+    expect((await admin("GET", `/keys/${key.id}`)).body.revoked_at).toBe(first?.revoked_at);
+  });
+
+  it("builds a rotate statement that changes no row of a revoked key, and an audit statement that then writes nothing", async () => {
+    const key = await newKey(await newTeam());
+    expect((await admin("DELETE", `/keys/${key.id}`)).status).toBe(200);
+    const now = new Date().toISOString();
+    const [rotate, audited] = await env.DB.batch([
+      rotateKeyStatement(env.DB, key.id, { keyHash: "0".repeat(64), prefix: "tgw_zzzzzz", previousExpiresAt: now }, now),
+      auditStatement(env.DB, { action: "key.rotate", targetType: "key", targetId: key.id, before: null, after: null }, { ifChanged: true }),
+    ]);
+    expect([rotate?.meta.changes, audited?.meta.changes]).toEqual([0, 0]);
+    expect(await auditActions(key.id)).toEqual(["key.revoke", "key.create"]);
   });
 });
 

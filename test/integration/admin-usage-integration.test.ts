@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { UsageRecord } from "../../src/metering/usage-record";
 import { adminCall, adminJson, allPages, expectAdminError, insertUsageEvents } from "../helpers/admin";
+import { chat, seedKey, waitForUsage } from "../helpers/gateway";
 import { usageRecord } from "../helpers/usage-record";
 
 type Totals = Record<string, string | number | null>;
@@ -273,6 +274,61 @@ describe("GET /admin/usage", () => {
     expect(rows).toEqual(json.map((row) => [row.model ?? "", row.team_id, ...TOTALS.map((t) => row[t])].map(String)));
     expect(text).toContain(`\r\n"weird, ""quoted""\nmodel",`);
     expect(text.split("\r\n")[1]).toMatch(/^,team_a_/); // a null model is an empty field
+  });
+
+  it("neutralises every text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a leading quote, then quotes it per RFC 4180", async () => {
+    const n = ++ledgers;
+    const hostile = [
+      "=HYPERLINK(A1)+cmd|' /C calc'!A0",
+      "+1+1",
+      "-5",
+      "@SUM(A1:A9)",
+      "\t=1",
+      "\r=1",
+      '=1,"2"',
+      "plain-model",
+      "'=quoted already",
+    ];
+    const startedAt = new Date(Date.UTC(2010, 0, n)).toISOString();
+    await insertUsageEvents(
+      hostile.map((model, i) => usageRecord({ request_id: `${n}-csv-${i}`, team_id: `=team_${n}`, model, started_at: startedAt })),
+    );
+    const res = await adminCall("GET", `/usage?team_id=${encodeURIComponent(`=team_${n}`)}&group_by=team,model&format=csv`);
+    const [, ...rows] = parseCsv(await res.text());
+    const cells = new Map(rows.map((row) => [row[1], row]));
+    expect([...cells.keys()].sort()).toEqual(
+      [
+        "'=HYPERLINK(A1)+cmd|' /C calc'!A0",
+        "'+1+1",
+        "'-5",
+        "'@SUM(A1:A9)",
+        "'\t=1",
+        "'\r=1",
+        '\'=1,"2"',
+        "plain-model",
+        "'=quoted already",
+      ].sort(),
+    );
+    for (const row of rows) {
+      expect(row[0]).toBe(`'=team_${n}`);
+      // The totals are numbers, written as numbers.
+      expect(row.slice(2).every((cell) => /^\d+$/.test(cell))).toBe(true);
+    }
+    // The JSON keeps the stored text as it is: only the CSV is for spreadsheets.
+    const json = await summary(`team_id=${encodeURIComponent(`=team_${n}`)}&group_by=model`);
+    expect(json.map((row) => row.model).sort()).toEqual([...hostile].sort());
+  });
+
+  it("exports a model name a caller sent to the data plane, even on a 403, as an inert text cell", async () => {
+    const { key } = await seedKey({ models: ["llama-3.1-8b"] });
+    const model = "=HYPERLINK(A1)+cmd|' /C calc'!A0";
+    const res = await chat(key, { model, messages: [] });
+    expect(res.status).toBe(403);
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    const csv = await adminCall("GET", `/usage?key_id=${record.key_id}&group_by=model&format=csv`);
+    const text = await csv.text();
+    expect(text).not.toMatch(/(^|[\r\n,])=HYPERLINK/);
+    expect(parseCsv(text)[1]?.[0]).toBe(`'${record.model}`);
   });
 
   it("returns only the header row as CSV when nothing matches a grouped query", async () => {

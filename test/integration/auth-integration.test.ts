@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { generateKey } from "../../src/auth/key-format";
+import { generateKey, hashKey } from "../../src/auth/key-format";
 import { clearKeyCache } from "../../src/auth/key-store";
 import { callGateway, chat, mockUpstream, seedKey } from "../helpers/gateway";
 
@@ -66,6 +66,44 @@ describe("gateway key authentication", () => {
   it("refuses an expired key with api_key_expired", async () => {
     const { key } = await seedKey({ expiresAt: new Date(Date.now() - 1000).toISOString() });
     await expectAuthError(await chat(key, BODY), "api_key_expired", key);
+  });
+
+  /** The key as a rotation leaves it: `old` is now the previous secret, its grace ending at `graceEnds`. */
+  async function replaceSecret(old: { keyId: string }, graceEnds: number, expiresAt: number | null = null): Promise<void> {
+    await env.DB.prepare(
+      `UPDATE api_keys SET previous_key_hash = key_hash, previous_key_expires_at = ?1, key_hash = ?2, expires_at = ?3 WHERE id = ?4`,
+    )
+      .bind(
+        new Date(graceEnds).toISOString(),
+        await hashKey(generateKey()),
+        expiresAt === null ? null : new Date(expiresAt).toISOString(),
+        old.keyId,
+      )
+      .run();
+  }
+
+  it("refuses a secret that a rotation replaced, once its grace period has ended, with api_key_rotated", async () => {
+    const seeded = await seedKey();
+    await replaceSecret(seeded, Date.now() - 1000);
+    await expectAuthError(await chat(seeded.key, BODY), "api_key_rotated", seeded.key);
+  });
+
+  it("refuses a replaced secret with api_key_expired when the key itself expired before the secret's grace period ended", async () => {
+    const seeded = await seedKey();
+    await replaceSecret(seeded, Date.now() - 1000, Date.now() - 2000);
+    await expectAuthError(await chat(seeded.key, BODY), "api_key_expired", seeded.key);
+  });
+
+  it("refuses a replaced secret with api_key_rotated when its grace period ended before the key expired", async () => {
+    const seeded = await seedKey();
+    await replaceSecret(seeded, Date.now() - 2000, Date.now() - 1000);
+    await expectAuthError(await chat(seeded.key, BODY), "api_key_rotated", seeded.key);
+  });
+
+  it("refuses a replaced secret still in its grace period with api_key_expired once the key itself has expired", async () => {
+    const seeded = await seedKey();
+    await replaceSecret(seeded, Date.now() + 60_000, Date.now() - 1000);
+    await expectAuthError(await chat(seeded.key, BODY), "api_key_expired", seeded.key);
   });
 
   it("accepts a key whose expiry is still ahead, and is case-insensitive about the Bearer scheme", async () => {
