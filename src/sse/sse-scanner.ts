@@ -10,7 +10,8 @@
  * Line handling follows the SSE spec (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
  * lines end in LF, CRLF or CR; a CR at the end of a chunk is undecided until the
  * next byte; `data:` may or may not be followed by one space; `:` starts a comment;
- * a blank line ends the event.
+ * a blank line ends the event; one UTF-8 BOM at the start of the stream is skipped
+ * (in the scanner's view only: the client gets it), even split across chunks.
  */
 
 import { concatBytes } from "../bytes";
@@ -26,6 +27,7 @@ const LOWER_U = 0x75;
 const DATA = bytes("data");
 const EVENT = bytes("event");
 const DONE = bytes("[DONE]");
+const BOM = Uint8Array.of(0xef, 0xbb, 0xbf);
 const ERROR_WORD = bytes("error");
 const SAGE_QUOTE = bytes('sage"');
 const ERROR_KEY = bytes('"error"');
@@ -45,6 +47,13 @@ function startsWithAt(haystack: Uint8Array, at: number, needle: Uint8Array): boo
   if (at < 0 || at + needle.length > haystack.length) return false;
   for (let k = 0; k < needle.length; k++) if (haystack[at + k] !== needle[k]) return false;
   return true;
+}
+
+/** How many of the BOM's bytes a chunk starts with, after `matched` of them came before: 0..3. */
+function bomBytesAt(chunk: Uint8Array, matched: number): number {
+  let i = 0;
+  while (matched + i < BOM.length && i < chunk.length && chunk[i] === BOM[matched + i]) i++;
+  return i;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -149,6 +158,8 @@ export class SseScanner {
   private nextUsageKey = -2;
   /** A data line of the current event has a `"usage"` key (or could: a line joined across chunks is not searched). */
   private mayHaveUsage = false;
+  /** BOM bytes matched at the start of the stream so far, or -1 once the start is decided. */
+  private bomMatched = 0;
 
   constructor(private readonly onEvent?: EventListener) {}
 
@@ -156,6 +167,10 @@ export class SseScanner {
     // An empty chunk must not settle a pending CR: its LF may still come.
     if (chunk.length === 0) return;
     let start = 0;
+    if (this.bomMatched !== -1) {
+      start = this.skipBom(chunk);
+      if (this.bomMatched !== -1) return; // the whole chunk may still be the start of a BOM
+    }
     const text = searchableText(chunk);
     this.text = text;
     this.nextUsageKey = -2;
@@ -188,6 +203,29 @@ export class SseScanner {
       start = after;
     }
     this.text = "";
+  }
+
+  /**
+   * Where the stream's text starts in its first chunk(s): after a BOM (the SSE spec
+   * strips one), else at 0, the bytes held as a possible BOM then starting the first line.
+   * The BOM is reported to the listener as a block of its own, never usage-only, so
+   * the bytes withheld with a usage-only first event are that event's alone.
+   */
+  private skipBom(chunk: Uint8Array): number {
+    const held = this.bomMatched;
+    const matched = bomBytesAt(chunk, held);
+    if (held + matched === BOM.length) {
+      this.bomMatched = -1;
+      this.onEvent?.(matched, false);
+      return matched;
+    }
+    if (matched === chunk.length) {
+      this.bomMatched = held + matched;
+      return matched;
+    }
+    this.bomMatched = -1;
+    if (held > 0) this.appendPartial(BOM.subarray(0, held));
+    return 0;
   }
 
   /** The stream ended: an unterminated last event still counts (the spec drops it; a meter must not). */
@@ -277,7 +315,8 @@ export class SseScanner {
     this.dataTooLong = false;
     this.mayHaveUsage = false;
 
-    if (data !== null && equalBytes(data, DONE)) {
+    // A prefix match, as openai-node's `data.startsWith('[DONE]')`: `[DONE] ` with trailing spaces ends the stream too.
+    if (data !== null && startsWithAt(data, 0, DONE)) {
       this.sawDone = true;
       return false;
     }

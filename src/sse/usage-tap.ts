@@ -1,3 +1,4 @@
+import { type ChunkReader, drainForUsage } from "./abort-drain";
 import { SseScanner } from "./sse-scanner";
 
 /**
@@ -6,7 +7,15 @@ import { SseScanner } from "./sse-scanner";
  * stream is a pull-based ReadableStream that owns the upstream reader, so the two
  * ways a stream can end early stay apart on the bill: an error from `read()` is
  * upstream's; `cancel()` of the returned stream is the client leaving, and it
- * stops upstream at once, even while upstream is silent.
+ * stops upstream within ABORT_DRAIN_MS (abort-drain.ts), even while upstream is silent.
+ *
+ * How a stream the client left is billed: if the scanner had already seen `[DONE]`
+ * or usage, the client had the whole answer (SDKs close on `[DONE]`, before the
+ * tap reads upstream's end): `completed`. If it had seen an error event, the answer
+ * broke upstream: `upstream_error`, as at a natural end. Otherwise `client_aborted`,
+ * after a bounded read of what upstream already sent (abort-drain.ts): usage found
+ * there is billed exactly, yet the outcome stays `client_aborted`, since the client
+ * did not receive the whole answer.
  *
  * Backpressure: upstream is read only when the client pulls (highWaterMark 0),
  * so the client's pace sets upstream's pace and nothing queues here.
@@ -119,7 +128,7 @@ const MAX_READ_BYTES = 256 * 1024;
  * still gets each event as it comes. The buffer grows when reads fill it and
  * shrinks when they do not. Streams that are not byte streams are read as they come.
  */
-function chunkReader(upstream: ReadableStream<Uint8Array>): Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> {
+function chunkReader(upstream: ReadableStream<Uint8Array>): ChunkReader {
   let byob: ReadableStreamBYOBReader;
   try {
     byob = upstream.getReader({ mode: "byob" });
@@ -139,6 +148,12 @@ function chunkReader(upstream: ReadableStream<Uint8Array>): Pick<ReadableStreamD
   };
 }
 
+/** The outcome of a stream the client left, from what the scanner had seen by then. */
+function endAtClientCancel(scanner: SseScanner): StreamEnd {
+  if (scanner.error !== null) return "upstream_error";
+  return scanner.sawDone || scanner.usage !== null ? "completed" : "client_aborted";
+}
+
 export function usageTap(
   upstream: ReadableStream<Uint8Array>,
   options: UsageTapOptions,
@@ -148,6 +163,9 @@ export function usageTap(
   const reader = chunkReader(upstream);
   let firstChunkAt: number | null = null;
   let end: StreamEnd | null = null;
+  let clientLeft = false;
+  /** The upstream read pull() awaits, for cancel() to take over (one reader, one read at a time). */
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
   let reportDone!: (report: StreamReport) => void;
   // Never rejects: every request must reach the ledger, whatever broke.
   const done = new Promise<StreamReport>((resolve) => {
@@ -173,13 +191,17 @@ export function usageTap(
           for (;;) {
             let result: ReadableStreamReadResult<Uint8Array>;
             try {
-              result = await reader.read();
+              pending = reader.read();
+              result = await pending;
             } catch (err) {
+              if (clientLeft) return; // the drain saw this failure
               scanner.end();
               fail(controller, err);
               return;
             }
-            if (end !== null) return; // the client left while this read was pending
+            // The client left while this read was pending: the drain has taken it over.
+            if (clientLeft) return;
+            pending = null;
             if (result.done) {
               filter?.beginEnd();
               scanner.end();
@@ -205,12 +227,22 @@ export function usageTap(
           fail(controller, err);
         }
       },
-      // The client went away (disconnect or cancel): stop the upstream now, even if it is silent.
+      // The client went away (disconnect or cancel): stop upstream, even if it is silent, after at most a bounded drain.
       cancel() {
-        if (end !== null) return;
-        finish("client_aborted");
-        reader.cancel().catch(() => {});
-        options.onClientGone?.();
+        if (end !== null || clientLeft) return;
+        clientLeft = true;
+        const outcome = endAtClientCancel(scanner);
+        const beforeScan = filter ? (chunk: Uint8Array) => filter.begin(chunk) : undefined;
+        const drained = outcome === "client_aborted" ? drainForUsage(reader, pending, scanner, beforeScan) : null;
+        pending = null;
+        const stopUpstream = (): void => {
+          reader.cancel().catch(() => {});
+          options.onClientGone?.();
+          finish(outcome);
+        };
+        // Not awaited: the client's cancel returns at once; `done` (under waitUntil) waits for the drain.
+        if (drained) void drained.then(stopUpstream);
+        else stopUpstream();
       },
     },
     { highWaterMark: 0 },

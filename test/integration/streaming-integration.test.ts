@@ -228,3 +228,149 @@ describe("how a stream ends", () => {
     expect(Date.parse(record.started_at)).toBeLessThanOrEqual(Date.now());
   });
 });
+
+const BOM = [0xef, 0xbb, 0xbf];
+const encoder = new TextEncoder();
+
+/**
+ * An upstream that has sent these chunks at once and then keeps the connection open
+ * without a word (as a server slow to close, or a model still thinking), built
+ * inside the fetch mock (the worker's I/O context); records the abort signal and
+ * when its body was cancelled.
+ */
+function mockHeldOpenUpstream(chunks: (string | number[])[]) {
+  const state = { signal: undefined as AbortSignal | undefined, bodyCancelledAt: null as number | null, abortedAt: null as number | null };
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+    state.signal = init?.signal ?? undefined;
+    state.signal?.addEventListener("abort", () => {
+      state.abortedAt = Date.now();
+    });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : Uint8Array.from(chunk));
+      },
+      cancel() {
+        state.bodyCancelledAt = Date.now();
+      },
+    });
+    return sseResponse(body);
+  });
+  return state;
+}
+
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, marker: string): Promise<string> {
+  const decoder = new TextDecoder();
+  let received = "";
+  while (!received.includes(marker)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${marker}`);
+    received += decoder.decode(value, { stream: true });
+  }
+  return received;
+}
+
+describe("a client that leaves early", () => {
+  it("meters completed with upstream usage when the client cancels right after reading [DONE]", async () => {
+    const { key } = await seedKey();
+    const upstream = mockHeldOpenUpstream(OPENAI_STYLE);
+    const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    // As most SDKs do: stop at [DONE], without waiting for the connection to close.
+    await readUntil(reader, "[DONE]");
+    await reader.cancel();
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({
+      outcome: "completed",
+      usage_source: "upstream",
+      prompt_tokens: 11,
+      completion_tokens: 3,
+      total_tokens: 14,
+    });
+    expect(upstream.signal?.aborted).toBe(true);
+  });
+
+  it("bills the exact upstream usage when the client cancels after upstream sent the usage chunk but before the client read it", async () => {
+    const { key } = await seedKey();
+    // 64 KB of text before the usage, so that the response pipe's read-ahead (a chunk or two) does not reach it:
+    // it waits in upstream's queue, inside the drain's 256 KiB.
+    const long = Array.from({ length: 16 }, (_, i) => chunkEvent({ content: `${i}${"x".repeat(4000)}` }));
+    const upstream = mockHeldOpenUpstream([chunkEvent({ content: "Once" }), ...long, ...TENSORAS_STYLE.slice(1)]);
+    const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const received = await readUntil(reader, '"Once"');
+    expect(received).not.toContain('"usage"');
+    await reader.cancel();
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    // The client did not get the whole answer, but Tensoras's own count is billed.
+    expect(record).toMatchObject({
+      outcome: "client_aborted",
+      usage_source: "upstream",
+      prompt_tokens: 11,
+      completion_tokens: 3,
+      total_tokens: 14,
+      cached_tokens: 2,
+      finish_reason: "stop",
+    });
+    expect(upstream.signal?.aborted).toBe(true);
+  });
+
+  it("aborts a silent upstream promptly when the client cancels, and meters an estimate", async () => {
+    const { key } = await seedKey();
+    const upstream = mockHeldOpenUpstream([chunkEvent({ content: "Once" })]);
+    const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await readUntil(reader, '"Once"');
+    const cancelledAt = Date.now();
+    await reader.cancel();
+    while ((upstream.abortedAt === null || upstream.bodyCancelledAt === null) && Date.now() - cancelledAt < 2000) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(upstream.abortedAt).not.toBeNull();
+    expect(upstream.bodyCancelledAt).not.toBeNull();
+    // Within the drain bound (50 ms), far inside the promised second.
+    expect(Math.max(upstream.abortedAt as number, upstream.bodyCancelledAt as number) - cancelledAt).toBeLessThan(1000);
+    const record = await waitForUsage(res.headers.get("x-request-id") as string);
+    expect(record).toMatchObject({ outcome: "client_aborted", usage_source: "estimated", completion_tokens: 1 });
+  });
+});
+
+describe("streams written in unusual but valid SSE", () => {
+  it("reads and withholds a usage-only event behind a UTF-8 BOM split across chunks, passing the BOM on", async () => {
+    const { key } = await seedKey();
+    const usageOnly = chunkEvent({ choices: [], usage: USAGE });
+    const chunks = [[0xef], [0xbb, 0xbf, ...encoder.encode(usageOnly)], [...encoder.encode("data: [DONE]\n\n")]];
+    mockUpstream(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              for (const chunk of chunks) controller.enqueue(Uint8Array.from(chunk));
+              controller.close();
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        ),
+    );
+    const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(Uint8Array.from([...BOM, ...encoder.encode("data: [DONE]\n\n")]));
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "completed",
+      usage_source: "upstream",
+      total_tokens: 14,
+    });
+  });
+
+  it("takes `data: [DONE]` followed by spaces for the end of the stream", async () => {
+    const { key } = await seedKey();
+    const events = [chunkEvent({ content: "a" }), chunkEvent({ content: "b", finish: "stop" }), "data: [DONE]  \n\n"];
+    mockUpstream(() => sseResponse(events));
+    const res = await chat(key, { model: "llama-3.3-70b", stream: true, messages: MESSAGES });
+    expect(await res.text()).toBe(events.join(""));
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({
+      outcome: "completed",
+      usage_source: "estimated",
+      completion_tokens: 2,
+      finish_reason: "stop",
+    });
+  });
+});

@@ -8,6 +8,7 @@ import { TOOL_CALL } from "../fixtures/streams/tool-call";
 import { USAGE_ONLY_EVENT, WITH_USAGE_ONLY_CHUNK } from "../fixtures/streams/usage-only";
 
 const crlf = (text: string) => text.replaceAll("\n", "\r\n");
+const BOM = "\uFEFF";
 
 /** Each recorded stream, and what a client that did not ask for usage must get from it. */
 const STREAMS: [name: string, input: string, withheld: string][] = [
@@ -18,6 +19,8 @@ const STREAMS: [name: string, input: string, withheld: string][] = [
   ["a streamed tool call", TOOL_CALL, TOOL_CALL],
   ["a stream with a usage-only chunk", WITH_USAGE_ONLY_CHUNK, WITH_USAGE_ONLY_CHUNK.replace(USAGE_ONLY_EVENT, "")],
   ["a CRLF stream with a usage-only chunk", crlf(WITH_USAGE_ONLY_CHUNK), crlf(WITH_USAGE_ONLY_CHUNK).replace(crlf(USAGE_ONLY_EVENT), "")],
+  ["a stream behind a UTF-8 BOM", BOM + WITH_USAGE_ONLY_CHUNK, BOM + WITH_USAGE_ONLY_CHUNK.replace(USAGE_ONLY_EVENT, "")],
+  ["a usage-only event right behind a BOM", `${BOM}${USAGE_ONLY_EVENT}data: [DONE]\n\n`, `${BOM}data: [DONE]\n\n`],
 ];
 
 /** Offsets where a split is most likely to hurt: inside a UTF-8 character, between \r and \n, around `data:`. */

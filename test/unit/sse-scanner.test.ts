@@ -353,6 +353,63 @@ describe("SseScanner", () => {
     expect(scanner.dataEvents).toBe(1);
   });
 
+  it("skips a UTF-8 BOM at the start of the stream, so the first event counts", () => {
+    const stream = `\uFEFF${event({ content: "Hi" })}${event({ finish: "stop", usage: USAGE })}${DONE}`;
+    expect(summary(scan(chunksOf(stream)))).toEqual({ usage: USAGE, finishReason: "stop", dataEvents: 2, sawDone: true, error: null });
+  });
+
+  it("skips a BOM split across chunks, however it is split, and reads a usage-only first event after it", () => {
+    const rest = event({ choices: [], usage: USAGE });
+    for (const chunks of [
+      chunksOf([0xef], [0xbb, 0xbf], rest, DONE),
+      chunksOf([0xef, 0xbb], [0xbf], rest, DONE),
+      chunksOf([0xef], [0xbb], [0xbf], rest, DONE),
+      chunksOf([0xef], "", [0xbb, 0xbf, ...encode(rest)], DONE),
+    ]) {
+      expect(summary(scan(chunks))).toEqual({ usage: USAGE, finishReason: null, dataEvents: 1, sawDone: true, error: null });
+    }
+  });
+
+  it("reports the BOM as a block of its own, so a usage-only first event ends where its own bytes end", () => {
+    const ends: { chunk: number; end: number; usageOnly: boolean }[] = [];
+    let chunk = 0;
+    const scanner = new SseScanner((end, usageOnly) => ends.push({ chunk, end, usageOnly }));
+    const usageOnly = event({ choices: [], usage: USAGE });
+    for (const part of chunksOf([0xef], [0xbb, 0xbf, ...encode(usageOnly)], DONE)) {
+      scanner.push(part);
+      chunk++;
+    }
+    scanner.end();
+    expect(ends).toEqual([
+      { chunk: 1, end: 2, usageOnly: false },
+      { chunk: 1, end: 2 + encode(usageOnly).length, usageOnly: true },
+      { chunk: 2, end: DONE.length, usageOnly: false },
+    ]);
+  });
+
+  it("does not take bytes that only begin like a BOM for one: they start the first line", () => {
+    // `\xEFdata: …` is a field named "\uFFFDdata" for an SSE parser: ignored, not a data line.
+    const scanner = scan(chunksOf([0xef], event({ content: "Hi", usage: USAGE }), event({ finish: "stop" }), DONE));
+    expect(summary(scanner)).toEqual({ usage: null, finishReason: "stop", dataEvents: 1, sawDone: true, error: null });
+    const split = scan(chunksOf([0xef, 0xbb], `x\n\n${event({ content: "Hi" })}`, event({ finish: "stop", usage: USAGE })));
+    expect(summary(split)).toMatchObject({ usage: USAGE, dataEvents: 2 });
+  });
+
+  it("skips only one BOM, as the SSE spec does", () => {
+    const scanner = scan(chunksOf(`\uFEFF\uFEFF${event({ content: "Hi", usage: USAGE })}`, event({ finish: "stop" })));
+    expect(scanner.usage).toBeNull();
+    expect(scanner.dataEvents).toBe(1);
+  });
+
+  it("recognises `[DONE]` followed by spaces or other whitespace, as openai-node's prefix match does", () => {
+    for (const done of ["data: [DONE] \n\n", "data: [DONE]   \n\n", "data:[DONE]\t\n\n", "data: [DONE] \r\n\r\n"]) {
+      const scanner = scan(chunksOf(event({ content: "Hi", finish: "stop" }), done));
+      expect(summary(scanner)).toEqual({ usage: null, finishReason: "stop", dataEvents: 1, sawDone: true, error: null });
+    }
+    // Split between `[DONE]` and its trailing spaces.
+    expect(scan(chunksOf(event({ content: "Hi" }), "data: [DONE]", "  \n\n")).sawDone).toBe(true);
+  });
+
   it("counts a data line longer than the parse limit as an event without keeping it", () => {
     const content = "x".repeat(4 * 1024 * 1024 + 10);
     const bytes = encode(`data: ${chunkJson({ content, usage: USAGE })}\n\n${event({ finish: "stop" })}`);

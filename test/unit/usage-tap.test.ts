@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { ABORT_DRAIN_BYTES, ABORT_DRAIN_MS } from "../../src/sse/abort-drain";
 import { usageTap } from "../../src/sse/usage-tap";
 import { CHAT_PLAIN, CHAT_PLAIN_EXPECTED } from "../fixtures/streams/chat-plain";
 import { chunksOf, concatBytes, encode, readChunks, splitAt, upstreamOf } from "../fixtures/streams/chunks";
@@ -36,6 +37,39 @@ function countingUpstream(events: number) {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An upstream that has sent these chunks (they wait in its queue, unread) and then
+ * keeps the connection open without a word, recording its cancellation.
+ * `later`: chunks it sends afterwards, one per pull, `delayMs` apart.
+ */
+function heldOpenUpstream(sent: Uint8Array[], later: Uint8Array[] = [], delayMs = 20) {
+  const state = { cancelled: false, pulls: 0 };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        for (const chunk of sent) controller.enqueue(chunk);
+      },
+      async pull(controller) {
+        const chunk = later[state.pulls++];
+        if (chunk === undefined) return new Promise<void>(() => {}); // silent from now on
+        await sleep(delayMs);
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        state.cancelled = true;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, state };
+}
+
+const USAGE = CHAT_PLAIN_EXPECTED.usage;
+const contentEvent = (content: string, finish: string | null = null) =>
+  `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"${content}"},"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
+const usageChunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[],"usage":${JSON.stringify(USAGE)}}\n\n`;
 
 describe("usageTap", () => {
   it("passes the upstream bytes through unchanged, chunk for chunk, when not withholding", async () => {
@@ -102,6 +136,24 @@ describe("usageTap", () => {
     expect(text(await readChunks(tap.body))).toBe(WITH_USAGE_ONLY_CHUNK_WITHHELD);
   });
 
+  it("withholds a usage-only event after a BOM split across chunks, and passes the BOM on to the client", async () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    // The usage-only event first, right after the BOM: the scanner must see it to withhold it.
+    const first = usageTap(upstreamOf(chunksOf([0xef], [0xbb, 0xbf, ...encode(USAGE_ONLY_EVENT)], "data: [DONE]\n\n")), {
+      withholdUsageOnly: true,
+    });
+    expect(concatBytes(await readChunks(first.body))).toEqual(concatBytes(chunksOf(bom, "data: [DONE]\n\n")));
+    expect((await first.done).scanner.usage).toEqual(WITH_USAGE_ONLY_CHUNK_EXPECTED.usage);
+
+    // A whole stream behind a BOM: every byte but the usage-only event's reaches the client, and the first event counts.
+    const bytes = concatBytes(chunksOf(bom, WITH_USAGE_ONLY_CHUNK));
+    const tap = usageTap(upstreamOf(splitAt(bytes, [1, 2, 3, 5])), { withholdUsageOnly: true });
+    expect(concatBytes(await readChunks(tap.body))).toEqual(concatBytes(chunksOf(bom, WITH_USAGE_ONLY_CHUNK_WITHHELD)));
+    const report = await tap.done;
+    expect(report.end).toBe("completed");
+    expect(report.scanner.dataEvents).toBe(WITH_USAGE_ONLY_CHUNK_EXPECTED.dataEvents);
+  });
+
   it("passes usage inside a chunk that has choices unchanged, even when withholding", async () => {
     const input = perEvent(CHAT_PLAIN);
     const tap = usageTap(upstreamOf(input), { withholdUsageOnly: true });
@@ -158,26 +210,131 @@ describe("usageTap", () => {
     expect(report.scanner.error).toEqual({ message: "The model is overloaded", type: "server_error", code: "overloaded" });
   });
 
-  it("ends client_aborted, calls onClientGone and cancels upstream when the client cancels mid-stream", async () => {
-    const { stream, state } = countingUpstream(1000);
+  it("ends client_aborted, calls onClientGone and cancels upstream when the client cancels mid-stream, after a bounded drain", async () => {
+    const { stream, state } = countingUpstream(Number.POSITIVE_INFINITY);
     const onClientGone = vi.fn();
     const tap = usageTap(stream, { withholdUsageOnly: false, onClientGone });
     const reader = tap.body.getReader();
     await reader.read();
     await reader.read();
+    const cancelledAt = Date.now();
     await reader.cancel("user closed the tab");
     const report = await tap.done;
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
     expect(report.end).toBe("client_aborted");
+    expect(report.scanner.usage).toBeNull();
     expect(onClientGone).toHaveBeenCalledTimes(1);
     expect(state.cancelled).toBe(true);
     const pullsAtCancel = state.pulls;
     await settle();
     expect(state.pulls).toBe(pullsAtCancel);
-    expect(state.pulls).toBeLessThanOrEqual(5);
-    expect(report.scanner.dataEvents).toBeLessThanOrEqual(4);
+    // An upstream that never stops: the drain read at most ABORT_DRAIN_BYTES of it (each event is over 100 bytes).
+    expect(report.scanner.dataEvents - 2).toBeLessThanOrEqual(ABORT_DRAIN_BYTES / 100);
   });
 
-  it("cancels upstream at once when the client leaves while upstream is silent", async () => {
+  it("reads at most ABORT_DRAIN_BYTES of what upstream sends after the client left", async () => {
+    const big = encode(contentEvent("x".repeat(16 * 1024)));
+    // Upstream has sent far more than the bound, and the usage last: it is not reached.
+    const { stream, state } = heldOpenUpstream([encode(contentEvent("a")), ...Array.from({ length: 40 }, () => big), encode(usageChunk)]);
+    const tap = usageTap(stream, { withholdUsageOnly: false });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.cancel();
+    const report = await tap.done;
+    expect(report.end).toBe("client_aborted");
+    expect(report.scanner.usage).toBeNull();
+    expect(state.cancelled).toBe(true);
+    expect(report.scanner.dataEvents).toBe(1 + Math.floor(ABORT_DRAIN_BYTES / big.length));
+  });
+
+  it("bills the usage upstream had already sent when the client cancels before reading it, outcome still client_aborted", async () => {
+    const sent = chunksOf(contentEvent("Once"), contentEvent(" upon", "stop"), usageChunk, "data: [DONE]\n\n");
+    for (const withholdUsageOnly of [false, true]) {
+      const { stream, state } = heldOpenUpstream(sent);
+      const onClientGone = vi.fn();
+      const tap = usageTap(stream, { withholdUsageOnly, onClientGone });
+      const reader = tap.body.getReader();
+      expect((await reader.read()).value).toEqual(sent[0]);
+      await reader.cancel();
+      const report = await tap.done;
+      expect(report.end).toBe("client_aborted");
+      expect(report.scanner.usage).toEqual(USAGE);
+      expect(report.scanner.dataEvents).toBe(3);
+      expect(report.scanner.finishReason()).toBe("stop");
+      expect(state.cancelled).toBe(true);
+      expect(onClientGone).toHaveBeenCalledTimes(1);
+      // Nothing read during the drain reaches the client.
+      expect((await reader.read()).done).toBe(true);
+    }
+  });
+
+  it("takes over the upstream read already pending when the client cancels, and scans its chunk exactly once", async () => {
+    // The usage chunk comes 20 ms after the cancel, into the read the client's last pull started.
+    const { stream, state } = heldOpenUpstream([encode(contentEvent("Once"))], chunksOf(usageChunk, "data: [DONE]\n\n"));
+    const tap = usageTap(stream, { withholdUsageOnly: false });
+    const reader = tap.body.getReader();
+    await reader.read();
+    const waiting = reader.read();
+    await sleep(1);
+    expect(state.pulls).toBe(1);
+    await reader.cancel();
+    expect((await waiting).done).toBe(true);
+    const report = await tap.done;
+    expect(report.scanner.usage).toEqual(USAGE);
+    expect(report.scanner.dataEvents).toBe(2);
+    expect(report.end).toBe("client_aborted");
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("ends completed when the client cancels right after reading [DONE], before the tap read upstream's end", async () => {
+    for (const withholdUsageOnly of [false, true]) {
+      const sent = chunksOf(contentEvent("Once"), contentEvent(" upon", "stop"), usageChunk, "data: [DONE]\n\n");
+      const { stream, state } = heldOpenUpstream(sent);
+      const onClientGone = vi.fn();
+      const tap = usageTap(stream, { withholdUsageOnly, onClientGone });
+      const reader = tap.body.getReader();
+      let received = "";
+      while (!received.includes("[DONE]")) received += decoder.decode((await reader.read()).value);
+      await reader.cancel();
+      const report = await tap.done;
+      expect(report.end).toBe("completed");
+      expect(report.scanner.usage).toEqual(USAGE);
+      expect(state.cancelled).toBe(true);
+      expect(onClientGone).toHaveBeenCalledTimes(1);
+    }
+  });
+
+  it("ends completed when the client cancels after the withheld usage-only event, before [DONE] came", async () => {
+    const { stream } = heldOpenUpstream(chunksOf(contentEvent("Once"), contentEvent(" upon", "stop"), usageChunk));
+    const tap = usageTap(stream, { withholdUsageOnly: true });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.read();
+    // The client's next pull reads the usage-only event, withholds it, and waits for more.
+    const waiting = reader.read();
+    await settle();
+    await reader.cancel();
+    expect((await waiting).done).toBe(true);
+    const report = await tap.done;
+    expect(report.end).toBe("completed");
+    expect(report.scanner.usage).toEqual(USAGE);
+  });
+
+  it("ends upstream_error when the client leaves after an error event reached it", async () => {
+    const error = 'data: {"error":{"message":"The model is overloaded","type":"server_error"}}\n\n';
+    const { stream, state } = heldOpenUpstream(chunksOf(contentEvent("Once"), error, "data: [DONE]\n\n"));
+    const tap = usageTap(stream, { withholdUsageOnly: false });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.read();
+    await reader.cancel();
+    const report = await tap.done;
+    expect(report.end).toBe("upstream_error");
+    expect(report.scanner.sawDone).toBe(false);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("cancels upstream within ABORT_DRAIN_MS when the client leaves while upstream is silent", async () => {
     let cancelled = false;
     const events = perEvent(CHAT_PLAIN);
     const upstream = new ReadableStream<Uint8Array>({
@@ -193,10 +350,13 @@ describe("usageTap", () => {
     const tap = usageTap(upstream, { withholdUsageOnly: false, onClientGone });
     const reader = tap.body.getReader();
     await reader.read();
+    const cancelledAt = Date.now();
     await reader.cancel();
     // No further upstream chunk is needed for the cancel to reach Tensoras.
     const report = await tap.done;
+    expect(Date.now() - cancelledAt).toBeLessThan(ABORT_DRAIN_MS + 500);
     expect(report.end).toBe("client_aborted");
+    expect(report.scanner.usage).toBeNull();
     expect(cancelled).toBe(true);
     expect(onClientGone).toHaveBeenCalledTimes(1);
   });
