@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { assertNoDuplicateMembers } from "./duplicate-members";
 import type { BodySchema, ProxiedBody } from "./schemas";
 
 export const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -53,6 +54,7 @@ export async function readCheckedBody(c: Context<AppEnv>, schema: BodySchema): P
   // Even a request refused for another field is billed under the model it named.
   const named = (json as { model?: unknown }).model;
   if (typeof named === "string") c.get("meter").model = named;
+  assertNoDuplicateMembers(text);
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

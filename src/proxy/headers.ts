@@ -57,6 +57,24 @@ export function upstreamRequestHeaders(incoming: Headers, options: { apiKey: str
 }
 
 /**
+ * What the gateway forwards of a request's headers, at most. Node's default
+ * (`--max-http-header-size`, 16 KiB for the request line and every field) is the
+ * smallest limit common servers keep, and a server over it answers 431 and closes
+ * the connection, often before the client's answer can be read. 15 KiB leaves room
+ * for the request line and the fields the runtime adds (host, content-length).
+ * Counted as sent upstream (`name: value` CRLF, the gateway's own key included);
+ * headers the gateway drops (cookies, hop-by-hop) do not count.
+ */
+export const MAX_FORWARDED_HEADER_BYTES = 15 * 1024;
+
+/** Bytes of the header section as written on the wire (RFC 9112 §5: field-name ":" OWS field-value CRLF). */
+export function headerBytes(headers: Headers): number {
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += name.length + value.length + 4;
+  return bytes;
+}
+
+/**
  * Headers for the response to the caller: Tensoras's own (Retry-After, rate-limit
  * headers, content-type…) minus connection-level and cookie fields. Tensoras's request
  * id stays visible as `x-tensoras-request-id`; `x-request-id` is the gateway's.

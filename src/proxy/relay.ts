@@ -6,9 +6,9 @@ import type { RequestMeter } from "../metering/meter";
 import { estimateTokensFromChars, NO_TOKENS, normalizeUsage } from "../metering/usage";
 import { type StreamReport, usageTap } from "../sse/usage-tap";
 import { clientResponseHeaders } from "./headers";
+import { redactedErrorBody, redactHeaders } from "./redact";
 import type { UpstreamResponse } from "./upstream";
 
-const MAX_REDACTED_ERROR_BYTES = 64 * 1024;
 /** Non-streamed answers up to this size are read whole; larger ones are streamed through. */
 const MAX_BUFFERED_JSON_BYTES = 1024 * 1024;
 
@@ -32,11 +32,28 @@ export interface RelayOptions {
  */
 export async function relayResponse(upstream: UpstreamResponse, options: RelayOptions): Promise<Response> {
   const { response } = upstream;
-  const headers = clientResponseHeaders(response.headers, options.requestId);
+  const headers = redactHeaders(clientResponseHeaders(response.headers, options.requestId), options.upstreamKey);
   const init = { status: response.status, statusText: response.statusText, headers };
 
   if (!response.ok || response.body === null) {
-    // Upstream's own error (429 with Retry-After, 400, 5xx…) goes back untouched.
+    // Upstream's own error (429 with Retry-After, 400, 5xx…) goes back untouched. Read before settling: an
+    // error body that breaks off (a server refusing huge headers with 431, then closing) is a 502 to the
+    // client, and the record says what the client got.
+    let errorBody: Awaited<ReturnType<typeof redactedErrorBody>>;
+    try {
+      errorBody = await redactedErrorBody(response, options.upstreamKey);
+    } catch (err) {
+      options.meter.settle({
+        status: 502,
+        outcome: "upstream_error",
+        usage: NO_TOKENS,
+        usageSource: "none",
+        firstByteAt: upstream.headersAt,
+      });
+      // A body too large to check for the key is the gateway's own 502 (upstream_error_unreadable).
+      if (err instanceof GatewayError) throw err;
+      throw new GatewayError(502, "upstream_broken", "Tensoras's answer broke off before it was complete.");
+    }
     options.meter.settle({
       status: response.status,
       outcome: response.ok ? "completed" : "upstream_error",
@@ -44,7 +61,7 @@ export async function relayResponse(upstream: UpstreamResponse, options: RelayOp
       usageSource: "none",
       firstByteAt: upstream.headersAt,
     });
-    return new Response(await redactedErrorBody(response, options.upstreamKey), init);
+    return new Response(errorBody, init);
   }
 
   options.meter.deferred = true;
@@ -132,14 +149,6 @@ async function relayJson(
     { highWaterMark: 0 },
   );
   return new Response(stream, init);
-}
-
-/** Error bodies are small; one that quotes the gateway's own Tensoras key must not reach the caller. */
-async function redactedErrorBody(response: Response, upstreamKey: string): Promise<ReadableStream<Uint8Array> | string | null> {
-  const declared = Number(response.headers.get("content-length") ?? 0);
-  if (response.body === null || upstreamKey === "" || declared > MAX_REDACTED_ERROR_BYTES) return response.body;
-  const text = await response.text();
-  return text.includes(upstreamKey) ? text.replaceAll(upstreamKey, "[redacted]") : text;
 }
 
 function settleStream(report: StreamReport, status: number, options: RelayOptions): void {

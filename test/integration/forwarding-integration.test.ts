@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { callGateway, chat, mockUpstream, seedKey, UPSTREAM_KEY, USAGE, waitForUsage } from "../helpers/gateway";
+import { callGateway, chat, mockUpstream, seedKey, sseResponse, UPSTREAM_KEY, USAGE, waitForUsage } from "../helpers/gateway";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -397,5 +397,124 @@ describe("non-streamed answers larger than what is read whole (1 MiB)", () => {
       usage_source: "estimated",
       prompt_tokens: 10,
     });
+  });
+});
+
+describe("redaction of the gateway's Tensoras key", () => {
+  const LIMIT = 64 * 1024;
+
+  /** A chunked (no Content-Length) body of `total` bytes of filler ending in `tail`, counting what the gateway pulled. */
+  function chunkedError(total: number, tail: string): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+    let sent = 0;
+    const end = encoder.encode(tail);
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const left = total - end.byteLength - sent;
+          if (left <= 0) {
+            if (sent < total) controller.enqueue(end);
+            sent = total;
+            return controller.close();
+          }
+          const size = Math.min(4096, left);
+          sent += size;
+          controller.enqueue(encoder.encode(" ".repeat(size)));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { body, pulled: () => sent };
+  }
+
+  async function expectUnreadable(res: Response): Promise<void> {
+    const text = await res.text();
+    expect(res.status).toBe(502);
+    expect(text).not.toContain(UPSTREAM_KEY);
+    expect(JSON.parse(text)).toMatchObject({ error: { type: "api_error", code: "upstream_error_unreadable" } });
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ status: 502, outcome: "upstream_error" });
+  }
+
+  it("replaces a chunked error body over 64 KiB, the key at its end, with the gateway's own 502, reading at most one piece past the bound, and records 502", async () => {
+    const { key } = await seedKey();
+    let error: ReturnType<typeof chunkedError> | undefined;
+    mockUpstream(() => {
+      error = chunkedError(8 * 1024 * 1024, `"${UPSTREAM_KEY}"}`);
+      return new Response(error.body, { status: 500, headers: { "content-type": "application/json" } });
+    });
+    await expectUnreadable(await chat(key, { model: "llama-3.3-70b", messages: [] }));
+    expect(error?.pulled()).toBeLessThanOrEqual(LIMIT + 4096);
+  });
+
+  it("replaces an error body that declares more than 64 KiB with the gateway's own 502, and records 502", async () => {
+    const { key } = await seedKey();
+    const text = `{"error":{"message":"${" ".repeat(LIMIT)}${UPSTREAM_KEY}"}}`;
+    mockUpstream(
+      () => new Response(text, { status: 400, headers: { "content-type": "application/json", "content-length": String(text.length) } }),
+    );
+    await expectUnreadable(await chat(key, { model: "llama-3.3-70b", messages: [] }));
+  });
+
+  it("passes an error body of up to 64 KiB on, the key redacted, with upstream's status", async () => {
+    const { key } = await seedKey();
+    const { body } = chunkedError(LIMIT, `${UPSTREAM_KEY}`);
+    mockUpstream(() => new Response(body, { status: 503, headers: { "content-type": "text/plain" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    const text = await res.text();
+    expect(res.status).toBe(503);
+    expect(text).toBe(`${" ".repeat(LIMIT - UPSTREAM_KEY.length)}[redacted]`);
+    expect(await waitForUsage(res.headers.get("x-request-id") as string)).toMatchObject({ status: 503, outcome: "upstream_error" });
+  });
+
+  it("redacts the key written with JSON escapes (its dashes as \\u002d, every character as \\uXXXX, one character as \\u00XX) in an error body", async () => {
+    const { key } = await seedKey();
+    const everyChar = [...UPSTREAM_KEY].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    const oneChar = `\\u0074${UPSTREAM_KEY.slice(1)}`;
+    const body = `{"error":{"message":"bad key ${UPSTREAM_KEY.replaceAll("-", "\\u002d")}","key":"${everyChar}","url":"https:\\/\\/x\\/${oneChar}"}}`;
+    mockUpstream(() => new Response(body, { status: 401, headers: { "content-type": "application/json" } }));
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+    const text = await res.text();
+    expect(res.status).toBe(401);
+    expect(JSON.parse(text)).toEqual({ error: { message: "bad key [redacted]", key: "[redacted]", url: "https://x/[redacted]" } });
+    expect(JSON.stringify(JSON.parse(text))).not.toContain(UPSTREAM_KEY);
+  });
+
+  it("redacts the key in WWW-Authenticate and in a custom header, of an error and of a successful answer alike", async () => {
+    const { key } = await seedKey();
+    let status = 401;
+    mockUpstream(
+      () =>
+        new Response(status === 401 ? '{"error":{"message":"no"}}' : JSON.stringify(COMPLETION), {
+          status,
+          headers: {
+            "content-type": "application/json",
+            "www-authenticate": `Bearer realm="tensoras", error="invalid_token", error_description="key ${UPSTREAM_KEY} unknown"`,
+            "x-debug-key": UPSTREAM_KEY.replaceAll("-", "%2D"),
+            "x-ratelimit-remaining": "9",
+          },
+        }),
+    );
+    for (status of [401, 200]) {
+      const res = await chat(key, { model: "llama-3.3-70b", messages: [] });
+      await res.text();
+      expect(res.status).toBe(status);
+      expect(res.headers.get("www-authenticate")).toBe(
+        'Bearer realm="tensoras", error="invalid_token", error_description="key [redacted] unknown"',
+      );
+      expect(res.headers.get("x-debug-key")).toBe("[redacted]");
+      expect(res.headers.get("x-ratelimit-remaining")).toBe("9");
+    }
+  });
+
+  it("redacts the key in a streamed (text/event-stream) error answer with a non-2xx status", async () => {
+    const { key } = await seedKey();
+    mockUpstream(() =>
+      sseResponse([`data: {"error":{"message":"invalid key ${UPSTREAM_KEY.replace("-", "\\u002d")}"}}\n\n`, "data: [DONE]\n\n"], {
+        status: 401,
+      }),
+    );
+    const res = await chat(key, { model: "llama-3.3-70b", messages: [], stream: true });
+    const text = await res.text();
+    expect(res.status).toBe(401);
+    expect(text).toBe('data: {"error":{"message":"invalid key [redacted]"}}\n\ndata: [DONE]\n\n');
   });
 });
