@@ -17,7 +17,10 @@ const TYPE_BY_STATUS: Record<number, string> = {
   404: "not_found_error",
   405: "invalid_request_error",
   413: "invalid_request_error",
+  429: "rate_limit_error",
+  431: "invalid_request_error",
   502: "api_error",
+  503: "api_error",
   504: "api_error",
 };
 
@@ -31,12 +34,14 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  /** OpenAI's error type when the status alone does not say it (429: `requests`, `tokens`, `insufficient_quota`). */
+  readonly type: string | null;
 
   constructor(
     status: ContentfulStatusCode,
     code: string,
     message: string,
-    options: { param?: string | null; headers?: Record<string, string> } = {},
+    options: { param?: string | null; headers?: Record<string, string>; type?: string } = {},
   ) {
     super(message);
     this.name = "GatewayError";
@@ -44,13 +49,14 @@ export class GatewayError extends Error {
     this.code = code;
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+    this.type = options.type ?? null;
   }
 
   toBody(): OpenAIErrorBody {
     return {
       error: {
         message: this.message,
-        type: TYPE_BY_STATUS[this.status] ?? "api_error",
+        type: this.type ?? TYPE_BY_STATUS[this.status] ?? "api_error",
         param: this.param,
         code: this.code,
       },

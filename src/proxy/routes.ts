@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { estimatedUsage, estimatePromptTokens } from "../metering/estimate";
 import { limitBody, maxRequestBytes, readCheckedBody } from "./body";
+import { limitRequestHeaders } from "./header-limit";
 import { withIncludeUsage } from "./include-usage";
 import { relayResponse } from "./relay";
 import { type BodySchema, ChatCompletionBody, CompletionBody, EmbeddingsBody } from "./schemas";
@@ -40,6 +41,8 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
   const meter = c.get("meter");
   const requestId = c.get("requestId");
   const estimatePrompt = options.estimatePromptTokens;
+  // Sent beside the upstream call, not before it: durable should the isolate die mid-request.
+  meter.noteStarted(estimatePrompt ? estimatePrompt() : 0, estimatePrompt !== undefined);
   const upstream = await callTensoras(c.env, {
     request: c.req.raw,
     requestId,
@@ -59,6 +62,8 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
 }
 
 export const dataPlane = new Hono<AppEnv>();
+
+dataPlane.use(limitRequestHeaders());
 
 for (const route of POST_ROUTES) {
   dataPlane.post(route.path, limitBody(maxRequestBytes), async function proxyJsonRequest(c) {
@@ -80,6 +85,8 @@ for (const route of POST_ROUTES) {
 
 for (const path of GET_ROUTES) {
   dataPlane.get(path, async function proxyModels(c) {
+    // Hono answers HEAD with the GET route: refused here, never forwarded (recorded as rejected, like any wrong method).
+    if (c.req.method === "HEAD") methodNotAllowed("GET")();
     const model = c.req.param("model");
     if (model !== undefined) {
       c.get("meter").model = model;
