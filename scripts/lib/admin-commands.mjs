@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { ApiError, adminClient, ConnectionError, resolveConfig, UsageError } from "./admin-client.mjs";
-import { cell, clean, count, details, relative, secretBox, shortTime, table } from "./admin-format.mjs";
+import { cell, clean, count, details, relative, safeCsv, secretBox, shortTime, table } from "./admin-format.mjs";
+import { PRICE_OPTIONS, PRICES_HELP, priceCommands } from "./admin-prices.mjs";
 
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 };
 
@@ -35,10 +36,12 @@ Keys
                                   (seconds, or 90s / 15m / 1h / 7d; default 0, at most 7d)
   keys revoke KEY_ID              requests with it are refused within ~5s (key cache)
 
+${PRICES_HELP}
 Usage and audit
   usage [--from TIME] [--to TIME] [--team TEAM_ID] [--key KEY_ID]
         [--group-by team,key,model,day] [--csv]
-                                  request and token totals (--csv: the API's CSV as is)
+                                  request and token totals (--csv: the API's CSV, formula
+                                  cells defused with a leading ')
   usage events [--from TIME] [--to TIME] [--team TEAM_ID] [--key KEY_ID] [--limit N]
                                   usage records, oldest first (default --limit 100)
   audit [--target ID] [--limit N] admin changes, newest first (default --limit 50)
@@ -77,6 +80,7 @@ const OPTIONS = {
   csv: { type: "boolean" },
   limit: { type: "string" },
   target: { type: "string" },
+  ...PRICE_OPTIONS,
 };
 const GLOBAL = ["help", "json", "url", "token"];
 
@@ -351,8 +355,9 @@ const COMMANDS = {
       }
       out(`Rotated key ${cell(key.name)} (${cell(key.id)}): new prefix ${cell(key.prefix)}\n`);
       out(secretBox(key.key, { color, what: "new key" }));
+      // With no grace the API still names when the old secret stopped (now): say it stops, not "keeps working".
       out(
-        key.previous_key_expires_at
+        body.grace_seconds > 0 && key.previous_key_expires_at
           ? `\nThe previous secret keeps working until ${key.previous_key_expires_at} (${relative(key.previous_key_expires_at)}).\n`
           : "\nThe previous secret stops working within ~5s (gateway isolates cache a key for up to 5s).\n",
       );
@@ -380,7 +385,7 @@ const COMMANDS = {
       }
       const query = usageFilter(values);
       if (groupBy.length > 0) query.group_by = groupBy.join(",");
-      if (values.csv) return out(await api.request("GET", "/usage", { query: { ...query, format: "csv" }, text: true }));
+      if (values.csv) return out(safeCsv(await api.request("GET", "/usage", { query: { ...query, format: "csv" }, text: true })));
       const result = await api.request("GET", "/usage", { query });
       if (values.json) return out(json(result));
       if (result.data.length === 0) return out("No usage matches.\n");
@@ -461,6 +466,7 @@ const COMMANDS = {
       if (all.next_cursor !== null) note(`(newest ${all.data.length}; older entries exist: raise --limit)`);
     },
   },
+  ...priceCommands({ oneId, noPositionals, positiveInt, time, path, json }),
 };
 
 function usageFilter(values) {
@@ -480,7 +486,7 @@ function json(value) {
 /** `teams list` → "teams list"; `usage` alone, or `usage events`. */
 function commandName(positionals) {
   const [group, sub] = positionals;
-  if (group === "teams" || group === "keys") {
+  if (group === "teams" || group === "keys" || group === "prices") {
     const name = `${group} ${sub ?? ""}`.trim();
     if (!COMMANDS[name]) {
       const subs = Object.keys(COMMANDS)
@@ -497,7 +503,7 @@ function commandName(positionals) {
   if (group === "usage")
     return sub === "events" ? { name: "usage events", rest: positionals.slice(2) } : { name: "usage", rest: positionals.slice(1) };
   if (group === "audit") return { name: "audit", rest: positionals.slice(1) };
-  throw new UsageError(`unknown command: ${group} (commands: teams, keys, usage, audit; see \`npm run admin -- help\`)`);
+  throw new UsageError(`unknown command: ${group} (commands: teams, keys, prices, usage, audit; see \`npm run admin -- help\`)`);
 }
 
 /** node:util's messages, shortened: "unknown option --bogus". */

@@ -7,7 +7,7 @@ import { AuditEntrySchema, AuditQuery, page } from "./schemas";
 function auditView(row: AuditRow) {
   return {
     ...row,
-    target_type: row.target_type as "team" | "key",
+    target_type: row.target_type as "team" | "key" | "price",
     before: row.before === null ? null : (JSON.parse(row.before) as Record<string, unknown>),
     after: row.after === null ? null : (JSON.parse(row.after) as Record<string, unknown>),
   };

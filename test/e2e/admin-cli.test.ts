@@ -3,7 +3,9 @@
  * running gateway: what an operator types, what they see, what it exits with.
  */
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
+import { createTeamAndKey, waitForLedger } from "./helpers/admin";
 import { e2e, GATEWAY_V1 } from "./helpers/env";
 
 interface CliRun {
@@ -80,6 +82,40 @@ describe("operator CLI", () => {
     );
   });
 
+  it("prints a model name a caller sent as an inert CSV cell (a leading '), not a live formula", async () => {
+    const key = await createTeamAndKey("csv formula", ["llama-3.1-8b"]);
+    const model = "=HYPERLINK(A1)+cmd|' /C calc'!A0";
+    const refused = await fetch(`${GATEWAY_V1}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(refused.status).toBe(403);
+    const [record] = await waitForLedger(key.keyId, refused.headers.get("x-request-id") as string);
+    const run = await cli(["usage", "--key", key.keyId, "--group-by", "model", "--csv"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split("\r\n")[1]).toBe(`'${record?.model},1,0,0,0,0,0`);
+  });
+
+  it("defuses formula cells in --csv even when the gateway it talks to sent them live (an older gateway)", async () => {
+    const live = 'model,requests\r\n=HYPERLINK(A1),1\r\n"=1,""2""",2\r\n-5,3\r\n@SUM(A1),4\r\n"\r=1",5\r\nllama-3.3-70b,6\r\n';
+    const server = createServer((req, res) => {
+      res.writeHead(200, { "content-type": "text/csv; charset=utf-8" });
+      res.end(req.url?.startsWith("/admin/usage?") ? live : "");
+    });
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    try {
+      const { port } = server.address() as { port: number };
+      const run = await cli(["usage", "--group-by", "model", "--csv"], { TGW_URL: `http://127.0.0.1:${port}` });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe(
+        'model,requests\r\n\'=HYPERLINK(A1),1\r\n"\'=1,""2""",2\r\n\'-5,3\r\n\'@SUM(A1),4\r\n"\'\r=1",5\r\nllama-3.3-70b,6\r\n',
+      );
+    } finally {
+      await new Promise<void>((closed) => server.close(closed));
+    }
+  });
+
   it("shows an API error as one readable line on stderr and exits 1", async () => {
     const team = name("dup");
     expect((await cli(["teams", "create", "--name", team])).code).toBe(0);
@@ -108,5 +144,69 @@ describe("operator CLI", () => {
     const run = await cli(["teams", "create"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--name");
+  });
+
+  it("sets a model's price, which prices list then shows in force and prices show lists newest first", async () => {
+    const model = `cli-model-${crypto.randomUUID().slice(0, 8)}`;
+    const set = await cli([
+      "prices",
+      "set",
+      model,
+      "--input",
+      "0.59",
+      "--cached-input",
+      "0.295",
+      "--output",
+      "0.79",
+      "--max-output",
+      "8192",
+      "--json",
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const price = JSON.parse(set.stdout) as Record<string, unknown>;
+    expect(price).toMatchObject({
+      model,
+      input_usd_per_mtok: "0.59",
+      cached_input_usd_per_mtok: "0.295",
+      output_usd_per_mtok: "0.79",
+      max_output_tokens: 8192,
+      context_window: null,
+    });
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    const scheduled = await cli([
+      "prices",
+      "set",
+      model,
+      "--input",
+      "0.65",
+      "--output",
+      "0.85",
+      "--max-output",
+      "8192",
+      "--effective-from",
+      future,
+    ]);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toContain(`New price for ${model}, in force from`);
+
+    const list = await cli(["prices", "list"]);
+    expect(list.code, list.stderr).toBe(0);
+    const row = list.stdout.split("\n").find((line) => line.startsWith(`${model} `)) ?? "";
+    expect(row.split(/\s+/).slice(0, 6)).toEqual([model, "0.59", "0.295", "0.79", "8192", "-"]);
+    expect(list.stdout).not.toContain("0.65");
+
+    const show = await cli(["prices", "show", model]);
+    expect(show.code, show.stderr).toBe(0);
+    const lines = show.stdout.split("\n");
+    const scheduledAt = lines.findIndex((line) => line.includes(" 0.65 "));
+    const inForceAt = lines.findIndex((line) => line.includes(" 0.59 "));
+    expect(lines[scheduledAt]).toContain("scheduled");
+    expect(lines[inForceAt]).toContain("in force");
+    expect(scheduledAt).toBeGreaterThan(0);
+    expect(inForceAt).toBeGreaterThan(scheduledAt);
+
+    const bad = await cli(["prices", "set", model, "--input", "1e3", "--output", "0.79", "--max-output", "8192"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: 400 invalid_request: .*\(param: input_usd_per_mtok\)/);
   });
 });
