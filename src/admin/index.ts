@@ -3,6 +3,7 @@ import { audit } from "./audit";
 import { adminAuth } from "./auth";
 import { keys } from "./keys";
 import { ledger } from "./ledger";
+import { prices } from "./prices";
 import { adminRouter } from "./routes-common";
 import { teams } from "./teams";
 import { usage } from "./usage";
@@ -22,6 +23,7 @@ admin.route("/", keys);
 admin.route("/", usage);
 admin.route("/", audit);
 admin.route("/", ledger);
+admin.route("/", prices);
 
 admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 

@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { v7 as uuidv7 } from "uuid";
 import { displayPrefix, generateKey, hashKey } from "../auth/key-format";
-import { forgetKey } from "../auth/key-store";
 import {
   getKeyRow,
   insertKeyStatement,
@@ -14,8 +13,11 @@ import {
   updateKeyStatement,
 } from "../db/keys";
 import { getTeamRow } from "../db/teams";
-import type { AppEnv } from "../env";
+import type { AppEnv, Env } from "../env";
 import { GatewayError } from "../errors";
+import type { BudgetStatus } from "../limits/team-limits";
+import { forgetAll } from "./key-cache";
+import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
 import { auditStatement, decodeCursor, keyView, notFound, pageOf } from "./views";
@@ -60,9 +62,10 @@ async function changeLiveKey(
   if (result?.meta.changes !== 1) throw keyRevoked(keyId);
 }
 
-/** This isolate stops honouring the key's old state at once; others within KEY_CACHE_TTL_MS. */
-function forgetAll(hashes: string[]): void {
-  for (const hash of hashes) forgetKey(hash);
+/** The key budget's current spend, from its team's object; null without a budget or when it cannot be asked. */
+async function keySpend(env: Env, row: KeyRow): Promise<BudgetStatus | null> {
+  if (row.budget === null) return null;
+  return (await budgetSpend(env, row.team_id, [{ scope: row.id, budget: row.budget }])).get(row.id) ?? null;
 }
 
 export const keys = adminRouter();
@@ -94,6 +97,8 @@ keys.openapi(
       expires_at: body.expires_at ?? null,
       revoked_at: null,
       metadata: JSON.stringify(metadata),
+      budget: null,
+      limits: null,
       created_at: now,
       updated_at: now,
       last_used_at: null,
@@ -132,11 +137,17 @@ keys.openapi(
     if (!(await getTeamRow(c.env.DB, team_id))) throw notFound("team", team_id);
     const rows = await listTeamKeys(c.env.DB, team_id, limit + 1, decodeCursor(cursor));
     const now = Date.now();
+    // One call to the team's object for every budgeted key on the page.
+    const spend = await budgetSpend(
+      c.env,
+      team_id,
+      rows.slice(0, limit).map((row) => ({ scope: row.id, budget: row.budget })),
+    );
     return c.json(
       pageOf(
         rows,
         limit,
-        (row) => keyView(row, now),
+        (row) => keyView(row, now, spend.get(row.id) ?? null),
         (row) => ({ at: row.created_at, id: row.id }),
       ),
       200,
@@ -156,7 +167,7 @@ keys.openapi(
     const { key_id } = c.req.valid("param");
     const row = await getKeyRow(c.env.DB, key_id);
     if (!row) throw notFound("key", key_id);
-    return c.json(keyView(row), 200);
+    return c.json(keyView(row, Date.now(), await keySpend(c.env, row)), 200);
   },
 );
 
@@ -164,7 +175,7 @@ keys.openapi(
   createRoute({
     method: "patch",
     path: "/keys/{key_id}",
-    summary: "Rename a key, change its models, expiry or metadata",
+    summary: "Rename a key, change its models, expiry, metadata, budget or rate limits",
     request: { params: KeyParam, ...jsonBody(KeyPatchBody) },
     responses: { 200: json(KeySchema, "The updated key"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
   }),
@@ -174,30 +185,36 @@ keys.openapi(
     body.expires_at = futureExpiry(body.expires_at);
     const before = await liveKey(c, key_id);
     // Nothing to change: nothing written, nothing audited.
-    if (Object.values(body).every((value) => value === undefined)) return c.json(keyView(before), 200);
+    if (Object.values(body).every((value) => value === undefined))
+      return c.json(keyView(before, Date.now(), await keySpend(c.env, before)), 200);
     const hashes = await keyHashes(c.env.DB, key_id);
     const now = nowIso();
-    const after = keyView({
+    const budget = body.budget === undefined ? undefined : storedBudget(body.budget);
+    const limits = body.limits === undefined ? undefined : storedLimits(body.limits);
+    const afterRow: KeyRow = {
       ...before,
       name: body.name ?? before.name,
       models: body.models === undefined ? before.models : body.models === null ? null : JSON.stringify(body.models),
       expires_at: body.expires_at === undefined ? before.expires_at : body.expires_at,
       metadata: body.metadata === undefined ? before.metadata : JSON.stringify(body.metadata),
+      budget: budget === undefined ? before.budget : budget,
+      limits: limits === undefined ? before.limits : limits,
       updated_at: now,
-    });
+    };
+    const after = keyView(afterRow);
     await changeLiveKey(
       c,
       key_id,
       updateKeyStatement(
         c.env.DB,
         key_id,
-        { name: body.name, models: body.models, expiresAt: body.expires_at, metadata: body.metadata },
+        { name: body.name, models: body.models, expiresAt: body.expires_at, metadata: body.metadata, budget, limits },
         now,
       ),
       { action: "key.update", targetType: "key", targetId: key_id, before: keyView(before), after },
     );
     forgetAll(hashes);
-    return c.json(after, 200);
+    return c.json(keyView(afterRow, Date.now(), await keySpend(c.env, afterRow)), 200);
   },
 );
 

@@ -28,7 +28,8 @@ const HealthSchema = z
   })
   .openapi("Health");
 
-const ReplayBody = z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) }).openapi("ReplayRequest");
+const DEFAULT_REPLAY_LIMIT = 100;
+const ReplayBody = z.strictObject({ limit: z.number().int().min(1).max(1000).default(DEFAULT_REPLAY_LIMIT) }).openapi("ReplayRequest");
 
 const ReplaySchema = z
   .object({
@@ -88,7 +89,8 @@ ledger.openapi(
     responses: { 200: json(ReplaySchema, "What was applied and what is still parked"), 400: ERRORS[400], 401: ERRORS[401] },
   }),
   async function replayUsage(c) {
-    const { limit } = c.req.valid("json") ?? { limit: 100 };
+    // With no body the validator hands over `{}` unparsed: the default is applied here too.
+    const limit = (c.req.valid("json") as { limit?: number } | undefined)?.limit ?? DEFAULT_REPLAY_LIMIT;
     const result = await replayDeadLetters(c.env, limit);
     const { count } = await countDeadLetters(c.env.DB);
     return c.json({ ...result, remaining: count }, 200);

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { OUTCOMES, USAGE_SOURCES } from "../metering/usage-record";
+import { BudgetInput, BudgetView, LimitsInput, LimitsView } from "./limit-schemas";
 
 /**
  * The admin API's shapes: the same schemas validate requests, type the
@@ -51,11 +52,26 @@ export const ErrorSchema = z
   .openapi("Error");
 
 export const TeamSchema = z
-  .object({ id: z.string(), name: z.string(), metadata: Metadata, created_at: timestamp, updated_at: timestamp })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    metadata: Metadata,
+    budget: BudgetView,
+    limits: LimitsView,
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
   .openapi("Team");
 
 export const TeamCreateBody = z.strictObject({ name, metadata: Metadata.optional() }).openapi("TeamCreate");
-export const TeamPatchBody = z.strictObject({ name: name.optional(), metadata: Metadata.optional() }).openapi("TeamPatch");
+export const TeamPatchBody = z
+  .strictObject({
+    name: name.optional(),
+    metadata: Metadata.optional(),
+    budget: BudgetInput.nullable().optional().openapi({ description: "null removes the budget" }),
+    limits: LimitsInput.nullable().optional().openapi({ description: "null removes the limits" }),
+  })
+  .openapi("TeamPatch");
 
 export const KEY_STATUSES = ["active", "expired", "revoked"] as const;
 
@@ -68,6 +84,8 @@ export const KeySchema = z
     models: z.array(z.string()).nullable().openapi({ description: "Allowed models; null means every model." }),
     expires_at: timestamp.nullable(),
     metadata: Metadata,
+    budget: BudgetView,
+    limits: LimitsView,
     status: z.enum(KEY_STATUSES),
     created_at: timestamp,
     updated_at: timestamp,
@@ -94,6 +112,8 @@ export const KeyPatchBody = z
     models: modelList.nullable().optional(),
     expires_at: timestamp.nullable().optional(),
     metadata: Metadata.optional(),
+    budget: BudgetInput.nullable().optional().openapi({ description: "null removes the budget" }),
+    limits: LimitsInput.nullable().optional().openapi({ description: "null removes the limits" }),
   })
   .openapi("KeyPatch");
 
@@ -144,6 +164,12 @@ export const UsageRecordSchema = z
     started_at: timestamp,
     ttfb_ms: z.number().int().nullable(),
     duration_ms: z.number().int(),
+    cost_micro_usd: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Integer micro-USD at the price in force at started_at; null when the model has no price" }),
+    price_id: z.string().nullable().openapi({ description: "The price version used (GET /admin/prices/{model})" }),
   })
   .openapi("UsageRecord");
 

@@ -1,10 +1,21 @@
 import { createRoute } from "@hono/zod-openapi";
 import { v7 as uuidv7 } from "uuid";
 import { getTeamRow, insertTeamStatement, listTeams, type TeamRow, updateTeamStatement } from "../db/teams";
+import type { Env } from "../env";
 import { GatewayError } from "../errors";
+import { TEAM_SCOPE } from "../limits/policy";
+import type { BudgetStatus } from "../limits/team-limits";
+import { forgetTeamKeys } from "./key-cache";
+import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { PageQuery, page, TeamCreateBody, TeamParam, TeamPatchBody, TeamSchema } from "./schemas";
 import { auditStatement, decodeCursor, notFound, pageOf, teamView } from "./views";
+
+/** The team budget's current spend, from the team's object; null without a budget or when it cannot be asked. */
+async function teamSpend(env: Env, row: TeamRow): Promise<BudgetStatus | null> {
+  if (row.budget === null) return null;
+  return (await budgetSpend(env, row.id, [{ scope: TEAM_SCOPE, budget: row.budget }])).get(TEAM_SCOPE) ?? null;
+}
 
 function nameTaken(name: string): GatewayError {
   return new GatewayError(409, "team_name_taken", `A team named "${name}" already exists.`, { param: "name" });
@@ -31,6 +42,8 @@ teams.openapi(
       id: `team_${uuidv7()}`,
       name: body.name,
       metadata: JSON.stringify(body.metadata ?? {}),
+      budget: null,
+      limits: null,
       created_at: now,
       updated_at: now,
     };
@@ -59,8 +72,14 @@ teams.openapi(
   async function listAllTeams(c) {
     const { limit, cursor } = c.req.valid("query");
     const rows = await listTeams(c.env.DB, limit + 1, decodeCursor(cursor));
+    const spend = await Promise.all(rows.slice(0, limit).map((row) => teamSpend(c.env, row)));
     return c.json(
-      pageOf(rows, limit, teamView, (row) => ({ at: row.created_at, id: row.id })),
+      pageOf(
+        rows,
+        limit,
+        (row) => teamView(row, spend[rows.indexOf(row)] ?? null),
+        (row) => ({ at: row.created_at, id: row.id }),
+      ),
       200,
     );
   },
@@ -78,7 +97,7 @@ teams.openapi(
     const { team_id } = c.req.valid("param");
     const row = await getTeamRow(c.env.DB, team_id);
     if (!row) throw notFound("team", team_id);
-    return c.json(teamView(row), 200);
+    return c.json(teamView(row, await teamSpend(c.env, row)), 200);
   },
 );
 
@@ -86,7 +105,9 @@ teams.openapi(
   createRoute({
     method: "patch",
     path: "/teams/{team_id}",
-    summary: "Rename a team or replace its metadata",
+    summary: "Rename a team, replace its metadata, set or remove its budget and rate limits",
+    description:
+      "A budget or limit change reaches every isolate within the key cache's 5 s (at once on the isolate that answered). Spend so far is kept when a budget changes.",
     request: { params: TeamParam, ...jsonBody(TeamPatchBody) },
     responses: { 200: json(TeamSchema, "The updated team"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
   }),
@@ -96,11 +117,13 @@ teams.openapi(
     const before = await getTeamRow(c.env.DB, team_id);
     if (!before) throw notFound("team", team_id);
     // Nothing to change: nothing written, nothing audited.
-    if (body.name === undefined && body.metadata === undefined) return c.json(teamView(before), 200);
+    if (Object.values(body).every((value) => value === undefined)) return c.json(teamView(before, await teamSpend(c.env, before)), 200);
     const row: TeamRow = {
       ...before,
       name: body.name ?? before.name,
       metadata: body.metadata === undefined ? before.metadata : JSON.stringify(body.metadata),
+      budget: body.budget === undefined ? before.budget : storedBudget(body.budget),
+      limits: body.limits === undefined ? before.limits : storedLimits(body.limits),
       updated_at: nowIso(),
     };
     const team = teamView(row);
@@ -113,6 +136,8 @@ teams.openapi(
       if (isUniqueViolation(err)) throw nameTaken(row.name);
       throw err;
     }
-    return c.json(team, 200);
+    // Every key of the team carries the team's policy in the key cache.
+    if (row.budget !== before.budget || row.limits !== before.limits) await forgetTeamKeys(c.env.DB, team_id);
+    return c.json(teamView(row, await teamSpend(c.env, row)), 200);
   },
 );

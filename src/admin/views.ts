@@ -4,17 +4,28 @@ import { type AuditRow, insertAuditIfChangedStatement, insertAuditStatement } fr
 import type { KeyRow } from "../db/keys";
 import type { TeamRow } from "../db/teams";
 import { GatewayError } from "../errors";
+import type { BudgetStatus } from "../limits/team-limits";
+import { budgetView, limitsView } from "./limit-views";
 import type { KeySchema, TeamSchema } from "./schemas";
 
 export type TeamView = z.infer<typeof TeamSchema>;
 export type KeyView = z.infer<typeof KeySchema>;
 
-export function teamView(row: TeamRow): TeamView {
-  return { ...row, metadata: JSON.parse(row.metadata) as Record<string, unknown> };
+/** `spend`: the current period's figures from the team's object; absent (null figures) where they are not asked for, as in audit entries. */
+export function teamView(row: TeamRow, spend: BudgetStatus | null = null): TeamView {
+  return {
+    id: row.id,
+    name: row.name,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    budget: budgetView(row.budget, spend),
+    limits: limitsView(row.limits),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
 }
 
 /** The public face of a key: never its secret, never its hash. */
-export function keyView(row: KeyRow, now = Date.now()): KeyView {
+export function keyView(row: KeyRow, now = Date.now(), spend: BudgetStatus | null = null): KeyView {
   const expired = row.expires_at !== null && Date.parse(row.expires_at) <= now;
   return {
     id: row.id,
@@ -24,6 +35,8 @@ export function keyView(row: KeyRow, now = Date.now()): KeyView {
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
     expires_at: row.expires_at,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    budget: budgetView(row.budget, spend, now),
+    limits: limitsView(row.limits),
     status: row.revoked_at !== null ? "revoked" : expired ? "expired" : "active",
     created_at: row.created_at,
     updated_at: row.updated_at,

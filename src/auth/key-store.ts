@@ -1,4 +1,5 @@
 import { findKeyByHash } from "../db/keys";
+import type { LimitPolicy } from "../limits/policy";
 
 /** What the data plane needs to know about a gateway key. Never holds the secret. */
 export interface KeyRecord {
@@ -10,6 +11,8 @@ export interface KeyRecord {
   /** The key's own expiry, epoch ms, or null for no expiry. */
   expiresAt: number | null;
   revoked: boolean;
+  /** The key's and its team's budgets and rate limits; null when there are none (no Durable Object is called). */
+  limits: LimitPolicy | null;
   /**
    * Only when the secret is the one the last rotation replaced: epoch ms from which
    * it is refused as rotated (the end of its grace period, or the rotation itself).

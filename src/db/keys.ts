@@ -1,4 +1,5 @@
 import type { KeyRecord } from "../auth/key-store";
+import { limitPolicy } from "../limits/stored-policy";
 
 /** A key row as D1 holds it (the hash columns never leave src/db). */
 export interface KeyRow {
@@ -10,6 +11,9 @@ export interface KeyRow {
   expires_at: string | null;
   revoked_at: string | null;
   metadata: string;
+  /** JSON (src/limits/stored-policy.ts) or null. */
+  budget: string | null;
+  limits: string | null;
   created_at: string;
   updated_at: string;
   last_used_at: string | null;
@@ -17,7 +21,7 @@ export interface KeyRow {
 }
 
 const PUBLIC_COLUMNS =
-  "id, team_id, name, prefix, models, expires_at, revoked_at, metadata, created_at, updated_at, last_used_at, previous_key_expires_at";
+  "id, team_id, name, prefix, models, expires_at, revoked_at, metadata, budget, limits, created_at, updated_at, last_used_at, previous_key_expires_at";
 
 /**
  * The key a secret belongs to: its current hash, or the previous one, which a
@@ -25,10 +29,16 @@ const PUBLIC_COLUMNS =
  * works until its grace period ends (replacedAt), then is refused as rotated.
  */
 export async function findKeyByHash(db: D1Database, keyHash: string): Promise<KeyRecord | null> {
+  // The team's budget and limits come along: one read gives the data plane all it needs.
   const row = await db
-    .prepare(`SELECT ${PUBLIC_COLUMNS}, key_hash = ?1 AS is_current FROM api_keys WHERE key_hash = ?1 OR previous_key_hash = ?1`)
+    .prepare(
+      `SELECT ${PUBLIC_COLUMNS.split(", ")
+        .map((column) => `k.${column}`)
+        .join(", ")}, k.key_hash = ?1 AS is_current, t.budget AS team_budget, t.limits AS team_limits
+       FROM api_keys k JOIN teams t ON t.id = k.team_id WHERE k.key_hash = ?1 OR k.previous_key_hash = ?1`,
+    )
     .bind(keyHash)
-    .first<KeyRow & { is_current: number }>();
+    .first<KeyRow & { is_current: number; team_budget: string | null; team_limits: string | null }>();
   if (!row) return null;
   const record: KeyRecord = {
     id: row.id,
@@ -37,6 +47,7 @@ export async function findKeyByHash(db: D1Database, keyHash: string): Promise<Ke
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
     expiresAt: row.expires_at === null ? null : Date.parse(row.expires_at),
     revoked: row.revoked_at !== null,
+    limits: limitPolicy(row.team_id, { budget: row.team_budget, limits: row.team_limits }, row),
   };
   // A previous hash always has its grace end beside it; a missing one is read as "replaced at once".
   if (!row.is_current) record.replacedAt = row.previous_key_expires_at === null ? 0 : Date.parse(row.previous_key_expires_at);
@@ -104,6 +115,9 @@ export interface KeyChanges {
   models?: string[] | null;
   expiresAt?: string | null;
   metadata?: Record<string, unknown>;
+  /** Stored JSON, or null to remove. */
+  budget?: string | null;
+  limits?: string | null;
 }
 
 export function updateKeyStatement(db: D1Database, keyId: string, changes: KeyChanges, now: string): D1PreparedStatement {
@@ -112,6 +126,8 @@ export function updateKeyStatement(db: D1Database, keyId: string, changes: KeyCh
   if (changes.models !== undefined) columns.push(["models", changes.models === null ? null : JSON.stringify(changes.models)]);
   if (changes.expiresAt !== undefined) columns.push(["expires_at", changes.expiresAt]);
   if (changes.metadata !== undefined) columns.push(["metadata", JSON.stringify(changes.metadata)]);
+  if (changes.budget !== undefined) columns.push(["budget", changes.budget]);
+  if (changes.limits !== undefined) columns.push(["limits", changes.limits]);
   return (
     db
       // A key revoked since the route read it changes no row: the route answers 409 and audits nothing.

@@ -1,4 +1,4 @@
-import type { StartedNote, UsageRecord } from "../metering/usage-record";
+import type { PricedRecord, StartedNote } from "../metering/usage-record";
 
 const COLUMNS = [
   "request_id",
@@ -19,7 +19,9 @@ const COLUMNS = [
   "started_at",
   "ttfb_ms",
   "duration_ms",
-] as const satisfies readonly (keyof UsageRecord)[];
+  "cost_micro_usd",
+  "price_id",
+] as const satisfies readonly (keyof PricedRecord)[];
 
 // Idempotent on the primary key: a redelivered message, or the direct-write fallback
 // racing a delayed queue delivery, never counts twice. The one row a final record may
@@ -29,7 +31,7 @@ const UPSERT_USAGE_EVENT = `INSERT INTO usage_events (${COLUMNS.join(", ")}, rec
   ON CONFLICT(request_id) DO UPDATE SET ${[...COLUMNS.slice(1), "recorded_at"].map((c) => `${c} = excluded.${c}`).join(", ")}
   WHERE usage_events.outcome = 'interrupted' AND excluded.outcome <> 'interrupted'`;
 
-export function insertUsageEventStatement(db: D1Database, record: UsageRecord, recordedAt = Date.now()): D1PreparedStatement {
+export function insertUsageEventStatement(db: D1Database, record: PricedRecord, recordedAt = Date.now()): D1PreparedStatement {
   return db.prepare(UPSERT_USAGE_EVENT).bind(
     ...COLUMNS.map((column) => {
       const value = record[column];
@@ -59,8 +61,8 @@ export function clearStartedStatements(db: D1Database, requestIds: string[]): D1
 export function insertStartedStatement(db: D1Database, note: StartedNote): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO usage_started (request_id, team_id, key_id, endpoint, model, stream, started_at, prompt_tokens, costs_tokens)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+      `INSERT INTO usage_started (request_id, team_id, key_id, endpoint, model, stream, started_at, prompt_tokens, costs_tokens, reserved)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
        WHERE NOT EXISTS (SELECT 1 FROM usage_events WHERE request_id = ?1)
        ON CONFLICT(request_id) DO NOTHING`,
     )
@@ -74,6 +76,7 @@ export function insertStartedStatement(db: D1Database, note: StartedNote): D1Pre
       note.started_at,
       note.prompt_tokens,
       note.costs_tokens ? 1 : 0,
+      note.reserved ? 1 : 0,
     );
 }
 
@@ -85,7 +88,7 @@ export function touchKeyStatement(db: D1Database, keyId: string, usedAt: string)
 }
 
 /** Every statement for these records and notes, to run in one D1 batch (one transaction). */
-export function usageWriteStatements(db: D1Database, records: UsageRecord[], notes: StartedNote[] = []): D1PreparedStatement[] {
+export function usageWriteStatements(db: D1Database, records: PricedRecord[], notes: StartedNote[] = []): D1PreparedStatement[] {
   // Compared as instants, written in one form (toISOString): the schema accepts
   // "…:00Z" and "…:00.500Z" alike, which do not sort as text.
   const lastUsed = new Map<string, number>();

@@ -1,4 +1,4 @@
-import type { UsageRecord } from "../metering/usage-record";
+import type { PricedRecord } from "../metering/usage-record";
 
 export interface UsageFilter {
   teamId?: string;
@@ -16,7 +16,12 @@ function filterValues(filter: UsageFilter): (string | null)[] {
   return [filter.teamId ?? null, filter.keyId ?? null, filter.from ?? null, filter.to ?? null];
 }
 
-type UsageRow = Omit<UsageRecord, "stream"> & { stream: number };
+type UsageRow = Omit<PricedRecord, "stream"> & { stream: number };
+
+/** What the events listing shows of a row: the record as recorded (recorded_at is the ledger's own bookkeeping). */
+const EVENT_COLUMNS = `request_id, team_id, key_id, endpoint, model, stream, status, outcome, finish_reason, prompt_tokens,
+  completion_tokens, total_tokens, cached_tokens, reasoning_tokens, usage_source, started_at, ttfb_ms, duration_ms,
+  cost_micro_usd, price_id`;
 
 /** Ledger rows in request-time order, after the (started_at, request_id) of the previous page. */
 export async function listUsageEvents(
@@ -24,10 +29,10 @@ export async function listUsageEvents(
   filter: UsageFilter,
   limit: number,
   after?: { at: string; id: string },
-): Promise<UsageRecord[]> {
+): Promise<PricedRecord[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM usage_events WHERE ${FILTER_SQL} AND (?5 IS NULL OR (started_at, request_id) > (?5, ?6))
+      `SELECT ${EVENT_COLUMNS} FROM usage_events WHERE ${FILTER_SQL} AND (?5 IS NULL OR (started_at, request_id) > (?5, ?6))
        ORDER BY started_at, request_id LIMIT ?7`,
     )
     .bind(...filterValues(filter), after?.at ?? null, after?.id ?? null, limit)

@@ -1,6 +1,8 @@
 import { deleteDeadLetterStatement, listDeadLetters, noteDeadLetterErrorStatement } from "../db/dead-letters";
 import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
+import { settleReserved } from "../metering/apply-usage";
+import { priceRecord } from "../metering/pricing";
 import { parseUsageMessage } from "../metering/usage-record";
 
 export interface ReplayResult {
@@ -31,10 +33,11 @@ export async function replayDeadLetters(env: Env, limit: number): Promise<Omit<R
       failed.push({ message_id: letter.message_id, request_id: letter.request_id, error: parsed.error });
       continue;
     }
-    const apply =
-      parsed.kind === "record" ? usageWriteStatements(env.DB, [parsed.record]) : usageWriteStatements(env.DB, [], [parsed.note]);
     try {
-      await env.DB.batch([...apply, deleteDeadLetterStatement(env.DB, letter.message_id)]);
+      const priced = parsed.kind === "record" ? [await priceRecord(env.DB, parsed.record)] : [];
+      const notes = parsed.kind === "started" ? [parsed.note] : [];
+      await env.DB.batch([...usageWriteStatements(env.DB, priced, notes), deleteDeadLetterStatement(env.DB, letter.message_id)]);
+      await settleReserved(env, priced);
       replayed++;
     } catch (err) {
       const error = `replay failed: ${String(err)}`;

@@ -150,6 +150,11 @@ export class TeamLimits extends DurableObject<Env> {
     return { spentMicroUsd: row?.spent ?? 0, reservedMicroUsd: row?.reserved ?? 0, resetsAt: periodResetsAt(period, nowMs) };
   }
 
+  /** Several scopes' current spend at once (an admin view of a team and its keys). */
+  budgetStatuses(queries: { scope: string; period: BudgetPeriod }[], nowMs: number): BudgetStatus[] {
+    return queries.map((query) => this.budgetStatus(query.scope, query.period, nowMs));
+  }
+
   override async alarm(): Promise<void> {
     const cutoff = Date.now() - STALE_RESERVATION_MS;
     const stale = this.sql

@@ -1,6 +1,6 @@
 import { parkDeadLetterStatement } from "../db/dead-letters";
-import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
+import { applyUsage } from "./apply-usage";
 import { retryDelaySeconds } from "./retry-delay";
 import { parseUsageMessage, type StartedNote, type UsageRecord } from "./usage-record";
 
@@ -10,9 +10,9 @@ interface Parsed {
   note?: StartedNote;
 }
 
-function statementsFor(env: Env, items: Parsed[]): D1PreparedStatement[] {
-  return usageWriteStatements(
-    env.DB,
+function apply(env: Env, items: Parsed[]): Promise<void> {
+  return applyUsage(
+    env,
     items.flatMap((item) => (item.record ? [item.record] : [])),
     items.flatMap((item) => (item.note ? [item.note] : [])),
   );
@@ -38,8 +38,9 @@ async function parkInvalid(env: Env, message: Message<unknown>, error: string): 
 }
 
 /**
- * Writes a queue batch of usage records and started notes into D1 in one batch()
- * (one transaction).
+ * Writes a queue batch of usage records (priced) and started notes into D1 in one
+ * batch() (one transaction), then settles the reservations the records held, so a
+ * settle the request path lost (a crash) is repaired from the ledger.
  *
  * Queues deliver at least once, so every write is idempotent on request_id. A
  * message is acked only after its row committed; anything else is retried with
@@ -56,17 +57,17 @@ export async function consumeUsageBatch(batch: MessageBatch<unknown>, env: Env):
   if (valid.length === 0) return;
 
   try {
-    await env.DB.batch(statementsFor(env, valid));
+    await apply(env, valid);
     for (const { message } of valid) message.ack();
     return;
   } catch (err) {
-    console.error(JSON.stringify({ message: "usage batch write failed; writing rows one by one", error: String(err) }));
+    console.error(JSON.stringify({ message: "usage batch write or settle failed; applying rows one by one", error: String(err) }));
   }
 
   // The transaction rolled back: find the rows that can be written, retry the rest.
   for (const item of valid) {
     try {
-      await env.DB.batch(statementsFor(env, [item]));
+      await apply(env, [item]);
       item.message.ack();
     } catch (err) {
       const requestId = item.record?.request_id ?? item.note?.request_id;

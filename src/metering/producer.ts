@@ -1,5 +1,6 @@
-import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
+import { applyUsage, settleReserved } from "./apply-usage";
+import { priceRecord } from "./pricing";
 import type { StartedNote, UsageRecord } from "./usage-record";
 
 /** Queue send attempts before falling back to a direct D1 write. */
@@ -9,7 +10,7 @@ const RETRY_BASE_MS = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The queue (retried with backoff), then, failing that, D1 directly. Returns the queue's last error when it fell back. */
-async function sendDurably(env: Env, message: UsageRecord | StartedNote, direct: () => D1PreparedStatement[]): Promise<void> {
+async function sendDurably(env: Env, message: UsageRecord | StartedNote, direct: () => Promise<void>): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
     try {
@@ -22,7 +23,7 @@ async function sendDurably(env: Env, message: UsageRecord | StartedNote, direct:
   }
   const what = "kind" in message ? "started note" : "usage record";
   try {
-    await env.DB.batch(direct());
+    await direct();
     console.warn(
       JSON.stringify({
         message: `usage queue send failed; ${what} written to D1 directly`,
@@ -51,7 +52,25 @@ async function sendDurably(env: Env, message: UsageRecord | StartedNote, direct:
  */
 export async function recordUsage(env: Env, record: UsageRecord): Promise<void> {
   console.log(JSON.stringify({ message: "usage", ...record }));
-  await sendDurably(env, record, () => usageWriteStatements(env.DB, [record]));
+  let priced: UsageRecord = record;
+  try {
+    const withCost = await priceRecord(env.DB, record);
+    priced = withCost;
+    // The reservation becomes the real cost now; should this fail, the consumer settles it from the record.
+    if (withCost.reserved) {
+      await settleReserved(env, [withCost]).catch((err) =>
+        console.warn(
+          JSON.stringify({ message: "reservation not settled; the consumer will", request_id: record.request_id, error: String(err) }),
+        ),
+      );
+    }
+  } catch (err) {
+    // Unpriced: the consumer prices it before writing (the cost field stays absent, never a wrong null).
+    console.warn(
+      JSON.stringify({ message: "usage record not priced; the consumer will", request_id: record.request_id, error: String(err) }),
+    );
+  }
+  await sendDurably(env, priced, () => applyUsage(env, [priced]));
 }
 
 /**
@@ -60,5 +79,5 @@ export async function recordUsage(env: Env, record: UsageRecord): Promise<void> 
  * record is sent, the sweep finds the note and records the request as `interrupted`.
  */
 export async function noteStarted(env: Env, note: StartedNote): Promise<void> {
-  await sendDurably(env, note, () => usageWriteStatements(env.DB, [], [note]));
+  await sendDurably(env, note, () => applyUsage(env, [], [note]));
 }

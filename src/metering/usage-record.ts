@@ -39,6 +39,15 @@ export const UsageRecordSchema = z.object({
   started_at: z.iso.datetime(),
   ttfb_ms: z.number().int().nonnegative().nullable(),
   duration_ms: z.number().int().nonnegative(),
+  /**
+   * Integer micro-USD at the price in force at started_at; null when the model has no
+   * price. Absent on a message the producer could not price (D1 unreachable): the
+   * consumer prices it before writing.
+   */
+  cost_micro_usd: z.number().int().nonnegative().nullable().optional(),
+  price_id: z.string().nullable().optional(),
+  /** The request held a reservation in its team's limits object, to settle to this record's cost (not stored). */
+  reserved: z.boolean().optional(),
 });
 
 /**
@@ -59,9 +68,13 @@ export const StartedNoteSchema = z.object({
   prompt_tokens: tokenCount,
   /** False for requests that cost nothing (listing models): an interrupted one is billed no tokens. */
   costs_tokens: z.boolean(),
+  /** The request holds a reservation: the sweep settles it when it closes the note. */
+  reserved: z.boolean().optional(),
 });
 
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
+/** A record as the ledger stores it: priced. */
+export type PricedRecord = UsageRecord & { cost_micro_usd: number | null; price_id: string | null };
 export type StartedNote = z.infer<typeof StartedNoteSchema>;
 export type Outcome = (typeof OUTCOMES)[number];
 export type UsageSource = (typeof USAGE_SOURCES)[number];

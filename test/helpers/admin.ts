@@ -101,5 +101,9 @@ export function expectNoSecrets(text: string, forms: string[], where: string): v
 
 /** Writes ledger rows straight into D1, as the queue consumer would. */
 export async function insertUsageEvents(records: UsageRecord[]): Promise<void> {
-  await env.DB.batch(records.map((record) => insertUsageEventStatement(env.DB, record)));
+  await env.DB.batch(
+    records.map((record) =>
+      insertUsageEventStatement(env.DB, { ...record, cost_micro_usd: record.cost_micro_usd ?? null, price_id: record.price_id ?? null }),
+    ),
+  );
 }

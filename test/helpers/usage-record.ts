@@ -1,7 +1,7 @@
-import type { UsageRecord } from "../../src/metering/usage-record";
+import type { PricedRecord } from "../../src/metering/usage-record";
 
-/** A complete, valid usage record with a fresh request id; override what the test is about. */
-export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
+/** A complete, valid usage record (of a model with no price) with a fresh request id; override what the test is about. */
+export function usageRecord(overrides: Partial<PricedRecord> = {}): PricedRecord {
   return {
     request_id: crypto.randomUUID(),
     team_id: "team_1",
@@ -21,6 +21,8 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
     started_at: "2026-03-01T10:00:00.000Z",
     ttfb_ms: 120,
     duration_ms: 950,
+    cost_micro_usd: null,
+    price_id: null,
     ...overrides,
   };
 }

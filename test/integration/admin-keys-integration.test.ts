@@ -27,10 +27,12 @@ type CreatedKey = Key & { key: string };
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KEY_FIELDS = [
+  "budget",
   "created_at",
   "expires_at",
   "id",
   "last_used_at",
+  "limits",
   "metadata",
   "models",
   "name",
@@ -141,6 +143,8 @@ describe("creating and reading keys", () => {
       models: ["llama-3.3-70b"],
       expires_at: expiresAt,
       metadata: { owner: "search" },
+      budget: null,
+      limits: null,
       status: "active",
       created_at: expect.stringMatching(ISO),
       updated_at: body.created_at,

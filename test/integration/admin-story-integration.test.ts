@@ -64,6 +64,9 @@ describe("an operator's story", () => {
         started_at: expect.any(String),
         ttfb_ms: expect.any(Number),
         duration_ms: expect.any(Number),
+        // No price for the model in this story: no cost, never a made-up one.
+        cost_micro_usd: null,
+        price_id: null,
       },
     ]);
 

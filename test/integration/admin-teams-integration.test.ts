@@ -105,7 +105,7 @@ describe("admin authentication", () => {
 });
 
 describe("teams", () => {
-  it("creates a team with 201 and returns {id, name, metadata, created_at, updated_at}", async () => {
+  it("creates a team with 201 and returns {id, name, metadata, budget, limits, created_at, updated_at}", async () => {
     const name = teamName("Search");
     const res = await adminCall("POST", "/teams", { name, metadata: { cost_center: "cc-42", tags: ["a"] } });
     expect(res.status).toBe(201);
@@ -115,6 +115,8 @@ describe("teams", () => {
       id: expect.stringMatching(/^team_[0-9a-f-]{36}$/),
       name,
       metadata: { cost_center: "cc-42", tags: ["a"] },
+      budget: null,
+      limits: null,
       created_at: expect.stringMatching(ISO),
       updated_at: team.created_at,
     });
@@ -326,6 +328,11 @@ describe("GET /admin/openapi.json", () => {
         "GET /usage/events",
         "GET /usage",
         "GET /audit",
+        "GET /health",
+        "POST /usage/replay",
+        "PUT /prices/{model}",
+        "GET /prices",
+        "GET /prices/{model}",
       ].sort(),
     );
     for (const methods of Object.values(doc.paths)) {

@@ -92,6 +92,8 @@ describe("key store", () => {
       models: ["llama-3.3-70b", "qwen-3-32b"],
       expiresAt: Date.UTC(2027, 0, 1),
       revoked: false,
+      // Neither the key nor its team has a budget or a limit: no Durable Object is called for it.
+      limits: null,
     });
   });
 
