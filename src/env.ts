@@ -1,4 +1,5 @@
 import type { KeyRecord } from "./auth/key-store";
+import type { RateLimitState } from "./limits/rate-state";
 import type { TeamLimits } from "./limits/team-limits";
 import type { RequestMeter } from "./metering/meter";
 import type { UsageMessage } from "./metering/usage-record";
@@ -27,6 +28,8 @@ export interface AppVariables {
   startedAt: number;
   apiKey: KeyRecord;
   meter: RequestMeter;
+  /** Set when the key or its team has rate limits: the figures for the x-ratelimit-* headers. */
+  rateLimit: RateLimitState | null;
 }
 
 export interface AppEnv {

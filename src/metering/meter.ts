@@ -44,6 +44,8 @@ export class RequestMeter {
   stream = false;
   /** Set when a response body is still being read: its reader settles the meter. */
   deferred = false;
+  /** The request holds a reservation in its team's limits object: the record settles it. */
+  reserved = false;
   /** How the request ends if it ends in an error thrown before any response. */
   failure: { outcome: Outcome; usageSource: UsageSource; usage: TokenUsage } | null = null;
   /** Resolves once the record is handed to the ledger: the request is kept alive (waitUntil) until then. */
@@ -84,6 +86,7 @@ export class RequestMeter {
       started_at: new Date(this.base.startedAt).toISOString(),
       prompt_tokens: costsTokens ? promptTokens : 0,
       costs_tokens: costsTokens,
+      reserved: this.reserved,
     });
   }
 
@@ -107,6 +110,7 @@ export class RequestMeter {
         started_at: new Date(this.base.startedAt).toISOString(),
         ttfb_ms: firstByteAt === null ? null : Math.max(0, firstByteAt - this.base.startedAt),
         duration_ms: Math.max(0, Date.now() - this.base.startedAt),
+        reserved: this.reserved,
       });
     } finally {
       this.resolveSettled();

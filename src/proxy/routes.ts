@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { holdLimits, rateLimitResponseHeaders } from "../limits/request-limits";
 import { estimatedUsage, estimatePromptTokens } from "../metering/estimate";
 import { limitBody, maxRequestBytes, readCheckedBody } from "./body";
 import { limitRequestHeaders } from "./header-limit";
@@ -63,7 +64,7 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
 
 export const dataPlane = new Hono<AppEnv>();
 
-dataPlane.use(limitRequestHeaders());
+dataPlane.use(limitRequestHeaders(), rateLimitResponseHeaders());
 
 for (const route of POST_ROUTES) {
   dataPlane.post(route.path, limitBody(maxRequestBytes), async function proxyJsonRequest(c) {
@@ -73,6 +74,10 @@ for (const route of POST_ROUTES) {
     meter.model = body.model;
     meter.stream = route.streams && body.stream === true;
     assertModelAllowed(c, body.model);
+    await holdLimits(c, {
+      model: meter.model,
+      tokens: { bodyBytes: checked.raw.byteLength, body, generates: route.path !== "/embeddings" },
+    });
     const forwarded = route.streams ? withIncludeUsage(checked.raw, checked.text, body) : { body: checked.raw, injected: false };
     return forward(c, {
       body: forwarded.body,
@@ -92,6 +97,7 @@ for (const path of GET_ROUTES) {
       c.get("meter").model = model;
       assertModelAllowed(c, model);
     }
+    await holdLimits(c, { model: model ?? null });
     return forward(c, { body: null, injectedIncludeUsage: false });
   });
   dataPlane.all(path, methodNotAllowed("GET"));
