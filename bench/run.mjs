@@ -1,14 +1,15 @@
 // npm run bench [-- --quick] [--rounds N] [--slow-rounds N] [--cases paced,paced1,fast,json,json1,big,slow]
 //
-// What the gateway costs over a bare pipe, in the real runtime (issue 8): three
-// Workers in one workerd started through Miniflare's API (the gateway as built,
-// a bare `return fetch(upstream)`, and the gateway's streaming plumbing with a
-// no-op tap), the mock Tensoras in its own process, load from a third process.
-// Variants alternate (gateway, bare, no-op, gateway, bare, no-op…) so that drift
-// hits all; every figure is also given as a ratio within its round.
+// What the gateway costs over a bare pipe, in the real runtime (issue 8): Workers
+// in one workerd started through Miniflare's API (the gateway as built, a bare
+// `return fetch(upstream)`, the gateway's streaming plumbing with a no-op tap, and
+// two gateways with a part taken out: the ledger, the started note of issue 12), the
+// mock Tensoras in its own process, load from a third process. Variants alternate
+// (gateway, bare, no-op, …, gateway, bare, no-op, …) so that drift hits all; every
+// figure is also given as a ratio within its round.
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { buildGateway, buildGatewayNoLedger, buildPlumbing } from "./lib/build.mjs";
+import { buildGateway, buildGatewayNoLedger, buildGatewayNoStarted, buildPlumbing } from "./lib/build.mjs";
 import { prepareGatewayDb } from "./lib/gateway-db.mjs";
 import { mockKnobs } from "./lib/mock-knobs.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid, memory } from "./lib/proc.mjs";
@@ -30,8 +31,14 @@ const QUICK = opts.quick;
 const ROUNDS = Number(opts.rounds ?? (QUICK ? 1 : 5));
 const SLOW_ROUNDS = Number(opts["slow-rounds"] ?? (QUICK ? 1 : 3));
 // gw-no-ledger: the gateway with a queue that drops records (see bench/workers/gateway-no-ledger.ts).
-const VARIANTS = ["gateway", "bare", "noop-tap", "gw-no-ledger"];
-const isGateway = (variant) => variant === "gateway" || variant === "gw-no-ledger";
+// gw-no-started: the gateway that never sends the started note (bench/workers/producer-no-started.ts).
+const VARIANTS = ["gateway", "bare", "noop-tap", "gw-no-ledger", "gw-no-started"];
+const isGateway = (variant) => variant === "gateway" || variant.startsWith("gw-");
+/** The variants whose usage records reach D1 (gw-no-ledger drops them). */
+const writesLedger = (variant) => variant === "gateway" || variant === "gw-no-started";
+// One started note per request is lost in a stream's CPU and irrelevant to the one slow
+// stream, whose 20 s rounds are the run's most expensive: gw-no-started skips that case.
+const variantsOf = (c) => (c.slow ? VARIANTS.filter((variant) => variant !== "gw-no-started") : VARIANTS);
 const UPSTREAM_KEY = "sk-bench-upstream";
 // After each batch, before the CPU sample: the usage queue delivers batches after
 // up to 1 s locally, and its consumer's work belongs to the gateway's window.
@@ -93,11 +100,12 @@ const forwardedBody = (stream) => (stream ? { ...userBody(true), stream_options:
 async function main() {
   const startedAt = Date.now();
   const mock = await startMock({ apiKey: UPSTREAM_KEY });
-  const [gatewayScript, bareScript, noopScript, noLedgerScript] = await Promise.all([
+  const [gatewayScript, bareScript, noopScript, noLedgerScript, noStartedScript] = await Promise.all([
     buildGateway(),
     buildPlumbing("bare"),
     buildPlumbing("noop-tap"),
     buildGatewayNoLedger(),
+    buildGatewayNoStarted(),
   ]);
   const gatewayVars = {
     TENSORAS_BASE_URL: mock.url,
@@ -129,6 +137,15 @@ async function main() {
       { ...common, name: "bare", script: bareScript, bindings: { UPSTREAM_URL: mock.url } },
       { ...common, name: "noop-tap", script: noopScript, bindings: { UPSTREAM_URL: mock.url } },
       { ...common, name: "gw-no-ledger", script: noLedgerScript, bindings: gatewayVars, d1Databases: { DB: "tensoras-gateway" } },
+      // Same queue and D1 as the gateway; the gateway worker's consumer (the same code) writes its records.
+      {
+        ...common,
+        name: "gw-no-started",
+        script: noStartedScript,
+        bindings: gatewayVars,
+        d1Databases: { DB: "tensoras-gateway" },
+        queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
+      },
     ],
   });
   const db = await mf.getD1Database("DB", "gateway");
@@ -149,10 +166,10 @@ async function main() {
     return { url: `${origins[variant]}/v1/chat/completions`, headers, body };
   };
 
-  let gatewayRequests = 0;
+  let ledgerRequests = 0;
   const batch = async (variant, c) => {
     const result = await loader.run({ type: "batch", ...requestFor(variant, c), concurrency: c.concurrency, total: c.total });
-    if (variant === "gateway") gatewayRequests += result.results.filter((r) => r.status === 200).length;
+    if (writesLedger(variant)) ledgerRequests += result.results.filter((r) => r.status === 200).length;
     return result;
   };
 
@@ -174,7 +191,7 @@ async function main() {
     const c = CASES[caseName];
     const rounds = c.slow ? SLOW_ROUNDS : ROUNDS;
     for (let round = 1; round <= rounds; round++) {
-      for (const variant of VARIANTS) {
+      for (const variant of variantsOf(c)) {
         const sample = c.slow ? await measureSlow(variant, round, c) : await measureBatch(variant, c);
         samples.push({ case: caseName, round, variant, ...sample });
         console.error(progressLine(caseName, round, variant, sample));
@@ -241,7 +258,7 @@ async function main() {
     await poller;
     const atAbort = timeline.filter((t) => t.at <= result.abortedAt).at(-1);
     const closed = timeline.find((t) => t.outcome !== "pending");
-    if (variant === "gateway") gatewayRequests += result.status === 200 ? 1 : 0;
+    if (writesLedger(variant)) ledgerRequests += result.status === 200 ? 1 : 0;
     return {
       requests: 1,
       failed: result.status === 200 ? 0 : 1,
@@ -261,7 +278,7 @@ async function main() {
   // The ledger: every gateway request that got a 200 has its row, the slow ones as client_aborted.
   const ledger = await checkLedger(
     db,
-    gatewayRequests,
+    ledgerRequests,
     samples.filter((s) => s.gatewayRequestId).map((s) => s.gatewayRequestId),
   );
   const summary = summarize(samples);
@@ -322,7 +339,15 @@ async function checkLedger(db, expected, slowRequestIds) {
     slowOutcomes.push({ requestId: id, ...(row ?? { outcome: "missing" }) });
   }
   const outcomes = await db.prepare("SELECT outcome, COUNT(*) AS n FROM usage_events GROUP BY outcome").all();
-  return { expectedRows: expected, rows, byOutcome: Object.fromEntries(outcomes.results.map((r) => [r.outcome, r.n])), slowOutcomes };
+  // Every request here got its final record, which supersedes its started note: none may stay open.
+  const openStarted = (await db.prepare("SELECT COUNT(*) AS n FROM usage_started").first()).n;
+  return {
+    expectedRows: expected,
+    rows,
+    byOutcome: Object.fromEntries(outcomes.results.map((r) => [r.outcome, r.n])),
+    slowOutcomes,
+    openStarted,
+  };
 }
 
 const METRICS = [
@@ -347,9 +372,11 @@ function summarize(samples) {
     const rows = samples.filter((s) => s.case === caseName);
     const rounds = [...new Set(rows.map((s) => s.round))];
     const at = (variant, round) => rows.find((s) => s.variant === variant && s.round === round);
-    const perRound = (fn) => spread(rounds.map((r) => fn(at("gateway", r), at("bare", r), at("noop-tap", r), at("gw-no-ledger", r))));
+    const perRound = (fn) =>
+      spread(rounds.map((r) => fn(at("gateway", r), at("bare", r), at("noop-tap", r), at("gw-no-ledger", r), at("gw-no-started", r))));
+    const measuredNoStarted = rows.some((s) => s.variant === "gw-no-started");
     out[caseName] = { title: CASES[caseName].title, variants: {}, ratios: {} };
-    for (const variant of VARIANTS) {
+    for (const variant of variantsOf(CASES[caseName])) {
       const mine = rows.filter((s) => s.variant === variant);
       const figures = {};
       for (const metric of METRICS)
@@ -364,6 +391,15 @@ function summarize(samples) {
       cpuNoopOverBare: perRound((_g, b, n) => n.cpuMsPerRequest / b.cpuMsPerRequest),
       cpuNoLedgerOverBare: perRound((_g, b, _n, l) => l.cpuMsPerRequest / b.cpuMsPerRequest),
       cpuNoLedgerOverNoop: perRound((_g, _b, n, l) => l.cpuMsPerRequest / n.cpuMsPerRequest),
+      // What the started note costs: the gateway against itself without it, in the same round.
+      ...(measuredNoStarted && {
+        cpuNoStartedOverBare: perRound((_g, b, _n, _l, s) => s.cpuMsPerRequest / b.cpuMsPerRequest),
+        cpuNoStartedOverNoop: perRound((_g, _b, n, _l, s) => s.cpuMsPerRequest / n.cpuMsPerRequest),
+        cpuGatewayOverNoStarted: perRound((g, _b, _n, _l, s) => g.cpuMsPerRequest / s.cpuMsPerRequest),
+        addedCpuMsByStarted: perRound((g, _b, _n, _l, s) => g.cpuMsPerRequest - s.cpuMsPerRequest),
+        p50LatencyGatewayOverNoStarted: perRound((g, _b, _n, _l, s) => g.p50LatencyMs / s.p50LatencyMs),
+        addedP50LatencyByStartedMs: perRound((g, _b, _n, _l, s) => g.p50LatencyMs - s.p50LatencyMs),
+      }),
       addedP50LatencyMs: perRound((g, b) => g.p50LatencyMs - b.p50LatencyMs),
       addedP50TtfbMs: perRound((g, b) => g.p50TtfbMs - b.p50TtfbMs),
       ...(rows[0].mbPerSecond !== undefined && { throughputGatewayOverBare: perRound((g, b) => g.mbPerSecond / b.mbPerSecond) }),
@@ -411,17 +447,23 @@ function printReport(summary, ledger) {
           "RSS growth MB",
           "peak RSS MB",
         ]
-      : ["worker", "req/s", "p50 ms", "p99 ms", "p50 TTFB ms", "CPU ms/req", "× bare", "× no-op", "MB/s", "peak RSS MB"];
-    const rows = VARIANTS.map((variant) => {
+      : ["worker", "req/s", "p50 ms", "p99 ms", "p50 TTFB ms", "CPU ms/req", "× bare", "× no-op", "× no-started", "MB/s", "peak RSS MB"];
+    const rows = variantsOf(CASES[caseName]).map((variant) => {
       const v = c.variants[variant];
       const vsBare =
         {
           gateway: fmtSpread(c.ratios.cpuGatewayOverBare),
           "noop-tap": fmtSpread(c.ratios.cpuNoopOverBare),
           "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverBare),
+          "gw-no-started": fmtSpread(c.ratios.cpuNoStartedOverBare),
         }[variant] ?? "1";
       const vsNoop =
-        { gateway: fmtSpread(c.ratios.cpuGatewayOverNoop), "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverNoop) }[variant] ?? "";
+        {
+          gateway: fmtSpread(c.ratios.cpuGatewayOverNoop),
+          "gw-no-ledger": fmtSpread(c.ratios.cpuNoLedgerOverNoop),
+          "gw-no-started": fmtSpread(c.ratios.cpuNoStartedOverNoop),
+        }[variant] ?? "";
+      const vsNoStarted = { gateway: fmtSpread(c.ratios.cpuGatewayOverNoStarted), "gw-no-started": "1" }[variant] ?? "";
       if (slow) {
         return [
           variant,
@@ -443,6 +485,7 @@ function printReport(summary, ledger) {
         fmtSpread(v.cpuMsPerRequest),
         vsBare,
         vsNoop,
+        vsNoStarted,
         fmt(v.mbPerSecond.median, 1),
         fmt(v.peakRssMb.max, 0),
       ];
@@ -450,12 +493,21 @@ function printReport(summary, ledger) {
     console.log(table(header, rows));
     const r = c.ratios;
     const notes = [`gateway − bare: p50 latency ${fmtSpread(r.addedP50LatencyMs)} ms, p50 TTFB ${fmtSpread(r.addedP50TtfbMs)} ms`];
+    if (r.cpuGatewayOverNoStarted)
+      notes.push(
+        `started note: CPU gateway/gw-no-started ${fmtSpread(r.cpuGatewayOverNoStarted)} (${fmtSpread(r.addedCpuMsByStarted, 3)} ms/req), p50 latency ${fmtSpread(r.p50LatencyGatewayOverNoStarted)} (${fmtSpread(r.addedP50LatencyByStartedMs)} ms)`,
+      );
     if (r.throughputGatewayOverBare && caseName === "big") notes.push(`throughput gateway/bare ${fmtSpread(r.throughputGatewayOverBare)}`);
-    if (slow) notes.push(`upstream outcomes: ${VARIANTS.map((v) => `${v} ${c.variants[v].upstreamOutcomes.join("/")}`).join(", ")}`);
+    if (slow)
+      notes.push(
+        `upstream outcomes: ${variantsOf(CASES.slow)
+          .map((v) => `${v} ${c.variants[v].upstreamOutcomes.join("/")}`)
+          .join(", ")}`,
+      );
     console.log(notes.join(" · "));
   }
   console.log(
-    `\nledger: ${ledger.rows} usage rows for ${ledger.expectedRows} gateway requests answered 200 · by outcome ${JSON.stringify(ledger.byOutcome)} · slow-client rows: ${ledger.slowOutcomes.map((o) => o.outcome).join(", ") || "–"}`,
+    `\nledger: ${ledger.rows} usage rows for ${ledger.expectedRows} gateway requests answered 200 · by outcome ${JSON.stringify(ledger.byOutcome)} · slow-client rows: ${ledger.slowOutcomes.map((o) => o.outcome).join(", ") || "–"} · started notes left open: ${ledger.openStarted}`,
   );
   printTargets(summary, ledger);
 }
@@ -482,6 +534,14 @@ function printTargets(s, ledger) {
   add("json, one at a time: added p50 latency", s.json1?.ratios.addedP50LatencyMs, 1, "ms");
   add("json, 32 concurrent: added p50 latency", s.json?.ratios.addedP50LatencyMs, 1, "ms");
   add("json: CPU gateway/bare", s.json?.ratios.cpuGatewayOverBare, 3.0);
+  // Issue 12: the started note is sent beside the upstream call "so that it adds no latency".
+  add("json, one at a time: p50 latency added by the started note", s.json1?.ratios.addedP50LatencyByStartedMs, 0.1, "ms");
+  // No CPU target was set for it: shown so that its cost is read beside the others.
+  for (const [name, ratio] of [
+    ["json, 32 concurrent: CPU gateway/gw-no-started", s.json?.ratios.cpuGatewayOverNoStarted],
+    ["json, one at a time: CPU gateway/gw-no-started", s.json1?.ratios.cpuGatewayOverNoStarted],
+  ])
+    if (ratio && Number.isFinite(ratio.median)) rows.push([name, `${fmtSpread(ratio)} ×`, "none set", ""]);
   add("big: throughput gateway/bare", s.big?.ratios.throughputGatewayOverBare, 0.5);
   add("slow: upstream MB by abort, gateway − bare", s.slow?.ratios.extraUpstreamMbByAbort, 2, "MB", 1);
   add("slow: RSS growth, gateway − bare", s.slow?.ratios.extraRssGrowthMb, 16, "MB", 1);
@@ -495,7 +555,10 @@ function printTargets(s, ledger) {
       all ? "met" : "MISSED",
     ]);
   }
-  console.log(`\ntargets (issue 8; informational, never asserted)\n${table(["target", "measured (median, min–max)", "target", ""], rows)}`);
+  rows.push(["ledger: started notes left open", String(ledger.openStarted), "0", ledger.openStarted === 0 ? "met" : "MISSED"]);
+  console.log(
+    `\ntargets (issues 8 and 12; informational, never asserted)\n${table(["target", "measured (median, min–max)", "target", ""], rows)}`,
+  );
 }
 
 await runMain(main);

@@ -17,6 +17,26 @@ const noopScanner = {
   },
 };
 
+/**
+ * Replaces src/metering/meter.ts's `./producer` import with bench/workers/producer-no-started.ts,
+ * whose noteStarted does nothing. `applied()` says whether it found the import: a refactor that
+ * moves it must fail the build, not measure the gateway against itself.
+ */
+function noStartedNote() {
+  let aliased = 0;
+  const plugin = {
+    name: "no-started-note",
+    setup(build) {
+      build.onResolve({ filter: /^\.\/producer$/ }, (args) => {
+        if (!args.importer.endsWith(path.join("src", "metering", "meter.ts"))) return undefined;
+        aliased++;
+        return { path: path.join(ROOT, "bench/workers/producer-no-started.ts") };
+      });
+    },
+  };
+  return { plugin, applied: () => aliased > 0 };
+}
+
 async function bundle(entry, { define = {}, plugins = [] } = {}) {
   const result = await esbuild.build({
     entryPoints: [path.join(ROOT, entry)],
@@ -51,4 +71,17 @@ export function buildGateway() {
 /** The gateway with a usage queue that drops records (bench/workers/gateway-no-ledger.ts). */
 export function buildGatewayNoLedger() {
   return bundle("bench/workers/gateway-no-ledger.ts");
+}
+
+/** The gateway as built, but the started note is never sent (bench/workers/producer-no-started.ts). */
+export async function buildGatewayNoStarted() {
+  const alias = noStartedNote();
+  const script = await bundle("src/index.ts", { plugins: [alias.plugin] });
+  if (!alias.applied()) throw new Error("gw-no-started: src/metering/meter.ts no longer imports ./producer; update bench/lib/build.mjs");
+  return script;
+}
+
+/** The gateway behind bindings that fail at seeded rates, for `npm run soak` (bench/soak/faulty-worker.ts). */
+export function buildFaultyGateway() {
+  return bundle("bench/soak/faulty-worker.ts");
 }
