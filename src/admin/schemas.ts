@@ -205,6 +205,8 @@ export const UsageTotalsSchema = z
     total_tokens: z.number().int(),
     cached_tokens: z.number().int(),
     reasoning_tokens: z.number().int(),
+    cost_micro_usd: z.number().int().openapi({ description: "Sum of the records' cost_micro_usd (integer micro-USD)" }),
+    unpriced_requests: z.number().int().openapi({ description: "Records whose model had no price (cost_micro_usd null, not in the sum)" }),
   })
   .openapi("UsageTotals");
 

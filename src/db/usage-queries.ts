@@ -57,6 +57,8 @@ export const TOTAL_COLUMNS = [
   "total_tokens",
   "cached_tokens",
   "reasoning_tokens",
+  "cost_micro_usd",
+  "unpriced_requests",
 ] as const;
 
 export type UsageTotals = Partial<Record<(typeof GROUP_COLUMNS)[GroupBy], string | null>> & Record<(typeof TOTAL_COLUMNS)[number], number>;
@@ -74,7 +76,8 @@ export async function summarizeUsage(db: D1Database, filter: UsageFilter, groupB
       `SELECT ${selectGroups}COUNT(*) AS requests,
          COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
          COALESCE(SUM(total_tokens), 0) AS total_tokens, COALESCE(SUM(cached_tokens), 0) AS cached_tokens,
-         COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens
+         COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
+         COALESCE(SUM(cost_micro_usd), 0) AS cost_micro_usd, COALESCE(SUM(cost_micro_usd IS NULL), 0) AS unpriced_requests
        FROM usage_events WHERE ${FILTER_SQL} ${groupClause}`,
     )
     .bind(...filterValues(filter))

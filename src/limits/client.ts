@@ -13,7 +13,11 @@ export interface Reservation {
 
 function refusalError(result: Extract<ReserveResult, { ok: false }>): GatewayError {
   const headers = rateLimitHeaders(result.rate);
-  if (result.retryAfterSeconds !== null) headers["retry-after"] = String(result.retryAfterSeconds);
+  if (result.retryAfterMs !== null) {
+    // RFC 9110 §10.2.3 gives whole seconds; OpenAI's SDKs read retry-after-ms first, to the millisecond.
+    headers["retry-after"] = String(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+    headers["retry-after-ms"] = String(Math.ceil(result.retryAfterMs));
+  }
   const whose = result.scope === "team" ? "this key's team" : "this key";
   if (result.refusal === "budget") {
     return new GatewayError(429, "budget_exceeded", `The request's worst-case cost does not fit in what is left of ${whose}'s budget.`, {

@@ -28,7 +28,7 @@ export type Refusal = "budget" | "requests" | "tokens";
 
 export type ReserveResult =
   | { ok: true; rate: RateLimitState | null }
-  | { ok: false; refusal: Refusal; scope: string; retryAfterSeconds: number | null; rate: RateLimitState | null };
+  | { ok: false; refusal: Refusal; scope: string; retryAfterMs: number | null; rate: RateLimitState | null };
 
 export interface SettleRequest {
   requestId: string;
@@ -183,7 +183,7 @@ export class TeamLimits extends DurableObject<Env> {
           .toArray()[0];
         if ((row?.spent ?? 0) + (row?.reserved ?? 0) + request.costMicroUsd > budget.limitMicroUsd) {
           const resetsAt = periodResetsAt(budget.period, request.nowMs);
-          return { refusal: "budget", scope, retryAfterSeconds: resetsAt === null ? null : Math.ceil((resetsAt - request.nowMs) / 1000) };
+          return { refusal: "budget", scope, retryAfterMs: resetsAt === null ? null : resetsAt - request.nowMs };
         }
       }
       if (!limits) continue;
@@ -197,7 +197,7 @@ export class TeamLimits extends DurableObject<Env> {
       if (limits.requestsPerMinute !== null && events.length + 1 > limits.requestsPerMinute) {
         // A slot frees when the oldest request in the window leaves it.
         const frees = (events[events.length - limits.requestsPerMinute]?.at_ms ?? request.nowMs) + WINDOW_MS;
-        return { refusal: "requests", scope, retryAfterSeconds: Math.max(1, Math.ceil((frees - request.nowMs) / 1000)) };
+        return { refusal: "requests", scope, retryAfterMs: Math.max(1, frees - request.nowMs) };
       }
       if (limits.tokensPerMinute !== null) {
         let used = events.reduce((sum, event) => sum + event.tokens, 0);
@@ -210,7 +210,7 @@ export class TeamLimits extends DurableObject<Env> {
               break;
             }
           }
-          return { refusal: "tokens", scope, retryAfterSeconds: Math.max(1, Math.ceil((frees - request.nowMs) / 1000)) };
+          return { refusal: "tokens", scope, retryAfterMs: Math.max(1, frees - request.nowMs) };
         }
       }
     }

@@ -80,6 +80,8 @@ describe("an operator's story", () => {
       total_tokens: 41,
       cached_tokens: 0,
       reasoning_tokens: 0,
+      cost_micro_usd: 0,
+      unpriced_requests: 1,
     });
     const view = await adminJson<{ last_used_at: string | null; status: string }>("GET", `/keys/${key.id}`);
     expect(view).toMatchObject({ last_used_at: events.data[0]?.started_at, status: "active" });

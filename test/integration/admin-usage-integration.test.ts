@@ -7,7 +7,17 @@ import { usageRecord } from "../helpers/usage-record";
 type Totals = Record<string, string | number | null>;
 const GROUPS = ["team", "key", "model", "day"] as const;
 const GROUP_COLUMN = { team: "team_id", key: "key_id", model: "model", day: "day" } as const;
-const TOTALS = ["requests", "prompt_tokens", "completion_tokens", "total_tokens", "cached_tokens", "reasoning_tokens"] as const;
+const TOTALS = [
+  "requests",
+  "prompt_tokens",
+  "completion_tokens",
+  "total_tokens",
+  "cached_tokens",
+  "reasoning_tokens",
+  "cost_micro_usd",
+  "unpriced_requests",
+] as const;
+const TOKEN_TOTALS = TOTALS.slice(1, 6);
 const WEIRD_MODEL = 'weird, "quoted"\nmodel';
 const DAY = 86_400_000;
 
@@ -49,6 +59,9 @@ async function seedLedger() {
       total_tokens: 131 * i + 7,
       cached_tokens: i % 3,
       reasoning_tokens: i % 2 === 0 ? 5 * i : 0,
+      // Every third row's model had no price; the others cost what their tokens cost.
+      cost_micro_usd: i % 3 === 0 ? null : 1_000_003 * i,
+      price_id: i % 3 === 0 ? null : `price_${i}`,
       stream: i % 2 === 0,
       outcome: i === 4 ? "client_aborted" : "completed",
       usage_source: i === 4 ? "estimated" : "upstream",
@@ -79,7 +92,10 @@ function sumByGroups(events: UsageRecord[], groups: readonly (typeof GROUPS)[num
     const id = JSON.stringify(group);
     const row = out.get(id) ?? { ...group, ...Object.fromEntries(TOTALS.map((t) => [t, 0])) };
     row.requests = (row.requests as number) + 1;
-    for (const t of TOTALS.slice(1)) row[t] = (row[t] as number) + (e[t as keyof UsageRecord] as number);
+    for (const t of TOKEN_TOTALS) row[t] = (row[t] as number) + (e[t as keyof UsageRecord] as number);
+    // Unpriced records carry a null cost: counted apart, never summed as zero.
+    if (e.cost_micro_usd === null || e.cost_micro_usd === undefined) row.unpriced_requests = (row.unpriced_requests as number) + 1;
+    else row.cost_micro_usd = (row.cost_micro_usd as number) + e.cost_micro_usd;
     out.set(id, row);
   }
   return out;
@@ -256,6 +272,8 @@ describe("GET /admin/usage", () => {
         total_tokens: records.reduce((s, r) => s + r.total_tokens, 0),
         cached_tokens: records.reduce((s, r) => s + r.cached_tokens, 0),
         reasoning_tokens: records.reduce((s, r) => s + r.reasoning_tokens, 0),
+        cost_micro_usd: records.reduce((s, r) => s + (r.cost_micro_usd ?? 0), 0),
+        unpriced_requests: records.filter((r) => r.cost_micro_usd === null).length,
       },
     ]);
     expect(await summary("team_id=team_with_no_usage")).toEqual([Object.fromEntries(TOTALS.map((t) => [t, 0]))]);

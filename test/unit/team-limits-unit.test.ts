@@ -78,7 +78,7 @@ describe("TeamLimits budgets", () => {
     const lateToday = Date.UTC(2026, 11, 15, 23, 59, 30);
     await stub.reserve({ requestId: "r1", nowMs: lateToday, scopes: [teamBudget(100, "day")], costMicroUsd: 100, tokens: 1 });
     const refused = await stub.reserve({ requestId: "r2", nowMs: lateToday, scopes: [teamBudget(100, "day")], costMicroUsd: 1, tokens: 1 });
-    expect(refused).toMatchObject({ ok: false, refusal: "budget", retryAfterSeconds: 30 });
+    expect(refused).toMatchObject({ ok: false, refusal: "budget", retryAfterMs: 30_000 });
 
     const tomorrow = Date.UTC(2026, 11, 16, 0, 0, 1);
     expect(
@@ -128,7 +128,7 @@ describe("TeamLimits rate limits", () => {
 
     // A fixed window would reset at the minute; the sliding one frees a slot 60 s after the first request.
     const sixth = await at(5000, "b0");
-    expect(sixth).toMatchObject({ ok: false, refusal: "requests", retryAfterSeconds: 55 });
+    expect(sixth).toMatchObject({ ok: false, refusal: "requests", retryAfterMs: 55_000 });
     expect((await at(WINDOW_MS - 1, "b1")).ok).toBe(false);
     expect((await at(WINDOW_MS + 1, "b2")).ok).toBe(true);
     expect((await at(WINDOW_MS + 2, "b3")).ok).toBe(false);
