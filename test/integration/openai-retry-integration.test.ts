@@ -20,7 +20,9 @@ describe("the openai SDK against a rate-limited key", () => {
       costMicroUsd: 0,
       tokens: 0,
     });
-    const upstream = mockUpstream(() => Response.json({ object: "list", data: [{ id: "llama-3.3-70b", object: "model", created: 1, owned_by: "tensoras" }] }));
+    const upstream = mockUpstream(() =>
+      Response.json({ object: "list", data: [{ id: "llama-3.3-70b", object: "model", created: 1, owned_by: "tensoras" }] }),
+    );
     const answers: { status: number; retryAfterMs: string | null }[] = [];
     const client = new OpenAI({
       apiKey: key,
