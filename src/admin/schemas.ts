@@ -191,12 +191,16 @@ export const UsageSummaryQuery = z.object({
     .preprocess((value) => (value === undefined ? [] : [value].flat().flatMap((v) => String(v).split(","))), z.array(z.enum(GROUP_BY)))
     .openapi({ description: "team, key, model and/or day; repeat the parameter or separate with commas" }),
   format: z.enum(["json", "csv"]).default("json"),
+  limit: limit.openapi({ description: "Groups per page (JSON); CSV returns every group" }),
+  cursor,
 });
 
 export const UsageTotalsSchema = z
   .object({
     team_id: z.string().optional(),
+    team_name: z.string().nullable().optional().openapi({ description: "Beside team_id when grouped by team" }),
     key_id: z.string().optional(),
+    key_name: z.string().nullable().optional().openapi({ description: "Beside key_id when grouped by key" }),
     model: z.string().nullable().optional(),
     day: z.string().optional(),
     requests: z.number().int(),

@@ -1,13 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  GROUP_COLUMNS,
-  type GroupBy,
-  listUsageEvents,
-  summarizeUsage,
-  TOTAL_COLUMNS,
-  type UsageFilter,
-  type UsageTotals,
-} from "../db/usage-queries";
+import { listUsageEvents, type UsageFilter } from "../db/usage-queries";
+import { GROUP_COLUMNS, type GroupBy, groupPosition, summarizeUsage, TOTAL_COLUMNS, type UsageTotals } from "../db/usage-summary";
+import { GatewayError } from "../errors";
 import { csvDocument } from "./csv";
 import { adminRouter, ERRORS, json } from "./routes-common";
 import { page, UsageEventsQuery, UsageRecordSchema, UsageSummaryQuery, UsageTotalsSchema } from "./schemas";
@@ -19,9 +13,37 @@ function usageFilter(query: { team_id?: string; key_id?: string; from?: string; 
   return { teamId: query.team_id, keyId: query.key_id, from: iso(query.from), to: iso(query.to) };
 }
 
+/** The group columns, each id with its name beside it. */
+function groupColumns(groupBy: GroupBy[]): (keyof UsageTotals)[] {
+  return [...new Set(groupBy)].flatMap((g): (keyof UsageTotals)[] =>
+    g === "team" ? ["team_id", "team_name"] : g === "key" ? ["key_id", "key_name"] : [GROUP_COLUMNS[g]],
+  );
+}
+
 function toCsv(rows: UsageTotals[], groupBy: GroupBy[]): string {
-  const columns: (keyof UsageTotals)[] = [...[...new Set(groupBy)].map((g) => GROUP_COLUMNS[g]), ...TOTAL_COLUMNS];
-  return csvDocument(columns, rows);
+  return csvDocument([...groupColumns(groupBy), ...TOTAL_COLUMNS], rows);
+}
+
+/** Opaque keyset cursor of a grouped summary: the last row's group values. */
+function encodeGroupCursor(values: (string | null)[]): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(JSON.stringify(values))) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+}
+
+function decodeGroupCursor(cursor: string | undefined, groups: number): (string | null)[] | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+    const values = JSON.parse(text) as unknown;
+    if (Array.isArray(values) && values.length === groups && values.every((v) => v === null || typeof v === "string")) {
+      return values as (string | null)[];
+    }
+  } catch {
+    // the 400 below
+  }
+  throw new GatewayError(400, "invalid_cursor", "`cursor` is not a cursor this API returned for this group_by.", { param: "cursor" });
 }
 
 export const usage = adminRouter();
@@ -30,6 +52,7 @@ usage.openapi(
   createRoute({
     method: "get",
     path: "/usage/events",
+    operationId: "listUsageEvents",
     summary: "Usage records as the ledger stores them, in request-time order",
     request: { query: UsageEventsQuery },
     responses: { 200: json(page(UsageRecordSchema, "UsageEventPage"), "A page of usage records"), 400: ERRORS[400], 401: ERRORS[401] },
@@ -53,15 +76,16 @@ usage.openapi(
   createRoute({
     method: "get",
     path: "/usage",
+    operationId: "getUsageSummary",
     summary: "Totals of requests and tokens, grouped by team, key, model and/or day (JSON or CSV)",
     request: { query: UsageSummaryQuery },
     responses: {
       200: {
         content: {
-          "application/json": { schema: z.object({ data: z.array(UsageTotalsSchema) }) },
+          "application/json": { schema: z.object({ data: z.array(UsageTotalsSchema), next_cursor: z.string().nullable() }) },
           "text/csv": { schema: z.string() },
         },
-        description: "One row per group (one row in all without group_by)",
+        description: "One row per group in group order, a page at a time (one row in all without group_by); CSV holds every group",
       },
       400: ERRORS[400],
       401: ERRORS[401],
@@ -69,10 +93,17 @@ usage.openapi(
   }),
   async function summarize(c) {
     const query = c.req.valid("query");
-    const rows = await summarizeUsage(c.env.DB, usageFilter(query), query.group_by);
+    const filter = usageFilter(query);
     if (query.format === "csv") {
+      const rows = await summarizeUsage(c.env.DB, filter, query.group_by);
       return c.body(toCsv(rows, query.group_by), 200, { "content-type": "text/csv; charset=utf-8" });
     }
-    return c.json({ data: rows }, 200);
+    const groups = new Set(query.group_by).size;
+    const after = decodeGroupCursor(query.cursor, groups);
+    const rows = await summarizeUsage(c.env.DB, filter, query.group_by, { limit: query.limit, after });
+    const more = groups > 0 && rows.length > query.limit;
+    const data = more ? rows.slice(0, query.limit) : rows;
+    const last = data.at(-1);
+    return c.json({ data, next_cursor: more && last ? encodeGroupCursor(groupPosition(last, query.group_by)) : null }, 200);
   },
 );

@@ -40,51 +40,6 @@ export async function listUsageEvents(
   return results.map((row) => ({ ...row, stream: row.stream === 1 }));
 }
 
-export const GROUP_COLUMNS = { team: "team_id", key: "key_id", model: "model", day: "day" } as const;
-export type GroupBy = keyof typeof GROUP_COLUMNS;
-
-const GROUP_SQL: Record<GroupBy, string> = {
-  team: "team_id",
-  key: "key_id",
-  model: "model",
-  day: "substr(started_at, 1, 10) AS day",
-};
-
-export const TOTAL_COLUMNS = [
-  "requests",
-  "prompt_tokens",
-  "completion_tokens",
-  "total_tokens",
-  "cached_tokens",
-  "reasoning_tokens",
-  "cost_micro_usd",
-  "unpriced_requests",
-] as const;
-
-export type UsageTotals = Partial<Record<(typeof GROUP_COLUMNS)[GroupBy], string | null>> & Record<(typeof TOTAL_COLUMNS)[number], number>;
-
-/** Totals per group, summed by D1 from the same rows the events listing returns. */
-export async function summarizeUsage(db: D1Database, filter: UsageFilter, groupBy: GroupBy[]): Promise<UsageTotals[]> {
-  const groups = [...new Set(groupBy)];
-  const selectGroups = groups.map((g) => `${GROUP_SQL[g]}, `).join("");
-  const groupClause =
-    groups.length > 0
-      ? `GROUP BY ${groups.map((g) => GROUP_COLUMNS[g]).join(", ")} ORDER BY ${groups.map((g) => GROUP_COLUMNS[g]).join(", ")}`
-      : "";
-  const { results } = await db
-    .prepare(
-      `SELECT ${selectGroups}COUNT(*) AS requests,
-         COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
-         COALESCE(SUM(total_tokens), 0) AS total_tokens, COALESCE(SUM(cached_tokens), 0) AS cached_tokens,
-         COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
-         COALESCE(SUM(cost_micro_usd), 0) AS cost_micro_usd, COALESCE(SUM(cost_micro_usd IS NULL), 0) AS unpriced_requests
-       FROM usage_events WHERE ${FILTER_SQL} ${groupClause}`,
-    )
-    .bind(...filterValues(filter))
-    .all<UsageTotals>();
-  return results;
-}
-
 const LAG_SQL = `MAX(0, recorded_at - (CAST(ROUND((julianday(started_at) - 2440587.5) * 86400000) AS INTEGER) + duration_ms))`;
 const LAG_ROWS = "FROM usage_events WHERE started_at >= ?1 AND recorded_at IS NOT NULL AND outcome <> 'interrupted'";
 

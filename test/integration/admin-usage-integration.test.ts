@@ -90,7 +90,9 @@ function sumByGroups(events: UsageRecord[], groups: readonly (typeof GROUPS)[num
     const group: Totals = {};
     for (const g of groups) group[GROUP_COLUMN[g]] = g === "day" ? e.started_at.slice(0, 10) : e[GROUP_COLUMN[g]];
     const id = JSON.stringify(group);
-    const row = out.get(id) ?? { ...group, ...Object.fromEntries(TOTALS.map((t) => [t, 0])) };
+    // Names stand beside ids; this ledger's teams and keys were never created, so they have none.
+    const names = { ...(groups.includes("team") ? { team_name: null } : {}), ...(groups.includes("key") ? { key_name: null } : {}) };
+    const row = out.get(id) ?? { ...group, ...names, ...Object.fromEntries(TOTALS.map((t) => [t, 0])) };
     row.requests = (row.requests as number) + 1;
     for (const t of TOKEN_TOTALS) row[t] = (row[t] as number) + (e[t as keyof UsageRecord] as number);
     // Unpriced records carry a null cost: counted apart, never summed as zero.
@@ -215,7 +217,9 @@ describe("GET /admin/usage", () => {
       const rows = await summary(query);
       const expected = sumByGroups(events, groups);
       expect(keyedByGroup(rows, groups), `group_by=${groups.join(",")}`).toEqual(expected);
-      for (const row of rows) expect(Object.keys(row).sort()).toEqual([...groups.map((g) => GROUP_COLUMN[g]), ...TOTALS].sort());
+      const nameColumns = groups.flatMap((g) => (g === "team" ? ["team_name"] : g === "key" ? ["key_name"] : []));
+      for (const row of rows)
+        expect(Object.keys(row).sort()).toEqual([...groups.map((g) => GROUP_COLUMN[g]), ...nameColumns, ...TOTALS].sort());
     }
   });
 
@@ -287,9 +291,9 @@ describe("GET /admin/usage", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/csv/);
     const text = await res.text();
     const [header, ...rows] = parseCsv(text);
-    expect(header).toEqual(["model", "team_id", ...TOTALS]);
+    expect(header).toEqual(["model", "team_id", "team_name", ...TOTALS]);
     const json = await summary(`${window}&group_by=model,team`);
-    expect(rows).toEqual(json.map((row) => [row.model ?? "", row.team_id, ...TOTALS.map((t) => row[t])].map(String)));
+    expect(rows).toEqual(json.map((row) => [row.model ?? "", row.team_id, row.team_name ?? "", ...TOTALS.map((t) => row[t])].map(String)));
     expect(text).toContain(`\r\n"weird, ""quoted""\nmodel",`);
     expect(text.split("\r\n")[1]).toMatch(/^,team_a_/); // a null model is an empty field
   });
@@ -313,7 +317,7 @@ describe("GET /admin/usage", () => {
     );
     const res = await adminCall("GET", `/usage?team_id=${encodeURIComponent(`=team_${n}`)}&group_by=team,model&format=csv`);
     const [, ...rows] = parseCsv(await res.text());
-    const cells = new Map(rows.map((row) => [row[1], row]));
+    const cells = new Map(rows.map((row) => [row[2], row]));
     expect([...cells.keys()].sort()).toEqual(
       [
         "'=HYPERLINK(A1)+cmd|' /C calc'!A0",
@@ -330,7 +334,7 @@ describe("GET /admin/usage", () => {
     for (const row of rows) {
       expect(row[0]).toBe(`'=team_${n}`);
       // The totals are numbers, written as numbers.
-      expect(row.slice(2).every((cell) => /^\d+$/.test(cell))).toBe(true);
+      expect(row.slice(3).every((cell) => /^\d+$/.test(cell))).toBe(true);
     }
     // The JSON keeps the stored text as it is: only the CSV is for spreadsheets.
     const json = await summary(`team_id=${encodeURIComponent(`=team_${n}`)}&group_by=model`);
@@ -351,7 +355,7 @@ describe("GET /admin/usage", () => {
 
   it("returns only the header row as CSV when nothing matches a grouped query", async () => {
     const res = await adminCall("GET", "/usage?team_id=team_with_no_usage&group_by=key,day&format=csv");
-    expect(await res.text()).toBe(`key_id,day,${TOTALS.join(",")}\r\n`);
+    expect(await res.text()).toBe(`key_id,key_name,day,${TOTALS.join(",")}\r\n`);
   });
 });
 
