@@ -1,6 +1,7 @@
 import { limitBody } from "../proxy/body";
 import { audit } from "./audit";
 import { adminAuth } from "./auth";
+import { keyList } from "./key-list";
 import { keys } from "./keys";
 import { ledger } from "./ledger";
 import { prices } from "./prices";
@@ -20,6 +21,7 @@ admin.use(
 );
 admin.route("/", teams);
 admin.route("/", keys);
+admin.route("/", keyList);
 admin.route("/", usage);
 admin.route("/", audit);
 admin.route("/", ledger);

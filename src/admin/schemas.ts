@@ -170,6 +170,8 @@ export const UsageRecordSchema = z
       .nullable()
       .openapi({ description: "Integer micro-USD at the price in force at started_at; null when the model has no price" }),
     price_id: z.string().nullable().openapi({ description: "The price version used (GET /admin/prices/{model})" }),
+    team_name: z.string().nullable().openapi({ description: "The team's name now (null if it no longer exists)" }),
+    key_name: z.string().nullable().openapi({ description: "The key's name now" }),
   })
   .openapi("UsageRecord");
 

@@ -160,3 +160,41 @@ export function revokeKeyStatement(db: D1Database, keyId: string, now: string): 
   // An already revoked key changes no row: a second, racing revoke is a 409 with no audit entry.
   return db.prepare("UPDATE api_keys SET revoked_at = ?1, updated_at = ?1 WHERE id = ?2 AND revoked_at IS NULL").bind(now, keyId);
 }
+
+export interface KeyListFilter {
+  teamId?: string;
+  status?: "active" | "expired" | "revoked";
+  /** The start of the display prefix (e.g. "tgw_AbC"). */
+  prefix?: string;
+}
+
+/** Keys across teams, oldest first, with their team's name. */
+export async function listKeys(
+  db: D1Database,
+  filter: KeyListFilter,
+  limit: number,
+  after: { at: string; id: string } | undefined,
+  now: string,
+): Promise<(KeyRow & { team_name: string })[]> {
+  const status =
+    filter.status === "revoked"
+      ? "k.revoked_at IS NOT NULL"
+      : filter.status === "expired"
+        ? "k.revoked_at IS NULL AND k.expires_at IS NOT NULL AND k.expires_at <= ?5"
+        : filter.status === "active"
+          ? "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?5)"
+          : "?5 IS NOT NULL";
+  const { results } = await db
+    .prepare(
+      `SELECT ${PUBLIC_COLUMNS.split(", ")
+        .map((column) => `k.${column}`)
+        .join(", ")}, t.name AS team_name
+       FROM api_keys k JOIN teams t ON t.id = k.team_id
+       WHERE (?1 IS NULL OR k.team_id = ?1) AND (?2 IS NULL OR substr(k.prefix, 1, length(?2)) = ?2) AND ${status}
+         AND (?3 IS NULL OR (k.created_at, k.id) > (?3, ?4))
+       ORDER BY k.created_at, k.id LIMIT ?6`,
+    )
+    .bind(filter.teamId ?? null, filter.prefix ?? null, after?.at ?? null, after?.id ?? null, now, limit)
+    .all<KeyRow & { team_name: string }>();
+  return results;
+}

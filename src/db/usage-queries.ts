@@ -16,12 +16,15 @@ function filterValues(filter: UsageFilter): (string | null)[] {
   return [filter.teamId ?? null, filter.keyId ?? null, filter.from ?? null, filter.to ?? null];
 }
 
-type UsageRow = Omit<PricedRecord, "stream"> & { stream: number };
+/** A ledger row as listed: the record, with its team's and key's names beside their ids. */
+export type ListedRecord = PricedRecord & { team_name: string | null; key_name: string | null };
+type UsageRow = Omit<ListedRecord, "stream"> & { stream: number };
 
 /** What the events listing shows of a row: the record as recorded (recorded_at is the ledger's own bookkeeping). */
 const EVENT_COLUMNS = `request_id, team_id, key_id, endpoint, model, stream, status, outcome, finish_reason, prompt_tokens,
   completion_tokens, total_tokens, cached_tokens, reasoning_tokens, usage_source, started_at, ttfb_ms, duration_ms,
-  cost_micro_usd, price_id`;
+  cost_micro_usd, price_id, (SELECT name FROM teams WHERE id = usage_events.team_id) AS team_name,
+  (SELECT name FROM api_keys WHERE id = usage_events.key_id) AS key_name`;
 
 /** Ledger rows in request-time order, after the (started_at, request_id) of the previous page. */
 export async function listUsageEvents(
@@ -29,7 +32,7 @@ export async function listUsageEvents(
   filter: UsageFilter,
   limit: number,
   after?: { at: string; id: string },
-): Promise<PricedRecord[]> {
+): Promise<ListedRecord[]> {
   const { results } = await db
     .prepare(
       `SELECT ${EVENT_COLUMNS} FROM usage_events WHERE ${FILTER_SQL} AND (?5 IS NULL OR (started_at, request_id) > (?5, ?6))

@@ -23,10 +23,10 @@ describe("an operator's story", () => {
     const upstream = mockUpstream(() => sseResponse([CHAT_PLAIN]));
 
     // 1. The operator creates a team and mints a key for it.
-    const team = await adminJson<{ id: string }>("POST", "/teams", { name: "Search", metadata: { cost_center: "cc-42" } });
+    const team = await adminJson<{ id: string; name: string }>("POST", "/teams", { name: "Search", metadata: { cost_center: "cc-42" } });
     const created = await adminCall("POST", `/teams/${team.id}/keys`, { name: "search-prod", models: ["llama-3.3-70b"] });
     expect(created.status).toBe(201);
-    const key = (await created.json()) as { id: string; key: string; team_id: string };
+    const key = (await created.json()) as { id: string; name: string; key: string; team_id: string };
     expect(key.team_id).toBe(team.id);
 
     // 2. The team's service streams a chat completion with it, reading the whole stream.
@@ -67,6 +67,8 @@ describe("an operator's story", () => {
         // No price for the model in this story: no cost, never a made-up one.
         cost_micro_usd: null,
         price_id: null,
+        team_name: team.name,
+        key_name: key.name,
       },
     ]);
 
@@ -74,6 +76,7 @@ describe("an operator's story", () => {
     const byKey = await adminJson<{ data: Record<string, unknown>[] }>("GET", "/usage?group_by=key");
     expect(byKey.data.find((row) => row.key_id === key.id)).toEqual({
       key_id: key.id,
+      key_name: key.name,
       requests: 1,
       prompt_tokens: 24,
       completion_tokens: 17,

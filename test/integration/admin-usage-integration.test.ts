@@ -72,6 +72,9 @@ async function seedLedger() {
   return { n, records, window, teamA, teamB, keys, at, start };
 }
 
+/** A record as the events listing shows it: with its team's and key's names (none for this ledger's made-up ids). */
+const listed = (record: UsageRecord) => ({ ...record, team_name: null, key_name: null });
+
 const byTime = (a: UsageRecord, b: UsageRecord) =>
   a.started_at < b.started_at
     ? -1
@@ -149,7 +152,8 @@ describe("GET /admin/usage/events", () => {
     const { records, window } = await seedLedger();
     const page = await adminJson<{ data: UsageRecord[]; next_cursor: string | null }>("GET", `/usage/events?${window}`);
     expect(page.next_cursor).toBeNull();
-    expect(page.data).toEqual([...records].sort(byTime));
+    // As stored, with the names of their team and key beside the ids (this ledger's teams and keys have none).
+    expect(page.data).toEqual([...records].sort(byTime).map(listed));
     expect(page.data.slice(0, 3).map((e) => e.request_id.split("-").pop())).toEqual(["a", "b", "c"]);
     expect(typeof page.data[0]?.stream).toBe("boolean");
   });
@@ -168,9 +172,9 @@ describe("GET /admin/usage/events", () => {
       await insertUsageEvents(late);
     });
     const sorted = [...records].sort(byTime);
-    expect(items.slice(0, 2)).toEqual(sorted.slice(0, 2));
+    expect(items.slice(0, 2)).toEqual(sorted.slice(0, 2).map(listed));
     // Keyset: the row that sorts before the cursor is not shown, nothing is shown twice.
-    expect(items).toEqual([...sorted, ...late.slice(1)].sort(byTime));
+    expect(items).toEqual([...sorted, ...late.slice(1)].sort(byTime).map(listed));
     expect(new Set(items.map((e) => e.request_id)).size).toBe(items.length);
     expect(pageSizes).toEqual([2, 2, 2, 2, 2, 1]);
   });
@@ -383,5 +387,50 @@ describe("usage errors", () => {
     }
     await expectAdminError(await adminCall("GET", "/usage/events?cursor=not-a-cursor"), 400, { param: "cursor", code: "invalid_cursor" });
     await expectAdminError(await adminCall("GET", "/usage/events?from=nope"), 400, { param: "from" });
+  });
+});
+
+describe("names beside ids, and keys across teams", () => {
+  it("shows the team's and the key's names beside their ids in events, grouped totals and the CSV", async () => {
+    const team = await adminJson<{ id: string; name: string }>("POST", "/teams", { name: `Finance ${crypto.randomUUID()}` });
+    const res = await adminCall("POST", `/teams/${team.id}/keys`, { name: "reporting" });
+    const key = (await res.json()) as { id: string; key: string };
+    const record = usageRecord({ team_id: team.id, key_id: key.id, started_at: new Date(Date.UTC(2019, 0, 2)).toISOString() });
+    await insertUsageEvents([record]);
+
+    const events = await adminJson<{ data: Record<string, unknown>[] }>("GET", `/usage/events?key_id=${key.id}`);
+    expect(events.data[0]).toMatchObject({ team_id: team.id, team_name: team.name, key_id: key.id, key_name: "reporting" });
+    const totals = await adminJson<{ data: Record<string, unknown>[] }>("GET", `/usage?team_id=${team.id}&group_by=team,key`);
+    expect(totals.data).toEqual([
+      expect.objectContaining({ team_id: team.id, team_name: team.name, key_id: key.id, key_name: "reporting" }),
+    ]);
+    const csv = await (await adminCall("GET", `/usage?team_id=${team.id}&group_by=key&format=csv`)).text();
+    expect(csv.split("\r\n")[1]).toMatch(new RegExp(`^${key.id},reporting,1,`));
+  });
+
+  it("lists keys across teams, filtered by team, status and the start of the display prefix", async () => {
+    const teamA = await adminJson<{ id: string; name: string }>("POST", "/teams", { name: `A ${crypto.randomUUID()}` });
+    const teamB = await adminJson<{ id: string; name: string }>("POST", "/teams", { name: `B ${crypto.randomUUID()}` });
+    const mint = async (teamId: string, name: string) =>
+      (await (await adminCall("POST", `/teams/${teamId}/keys`, { name })).json()) as { id: string; key: string; prefix: string };
+    const a1 = await mint(teamA.id, "a1");
+    const a2 = await mint(teamA.id, "a2");
+    const b1 = await mint(teamB.id, "b1");
+    await adminCall("DELETE", `/keys/${a2.id}`);
+
+    const ofA = await adminJson<{ data: { id: string; team_name: string; status: string }[] }>("GET", `/keys?team_id=${teamA.id}`);
+    expect(ofA.data.map((k) => [k.id, k.team_name, k.status])).toEqual([
+      [a1.id, teamA.name, "active"],
+      [a2.id, teamA.name, "revoked"],
+    ]);
+    const revoked = await adminJson<{ data: { id: string }[] }>("GET", `/keys?team_id=${teamA.id}&status=revoked`);
+    expect(revoked.data.map((k) => k.id)).toEqual([a2.id]);
+    const byPrefix = await adminJson<{ data: { id: string }[] }>("GET", `/keys?prefix=${b1.prefix}`);
+    expect(byPrefix.data.map((k) => k.id)).toEqual([b1.id]);
+    const all = await adminJson<{ data: { id: string }[] }>("GET", "/keys?limit=1000");
+    expect(all.data.map((k) => k.id)).toEqual(expect.arrayContaining([a1.id, a2.id, b1.id]));
+    const listing = JSON.stringify(all);
+    for (const secret of [a1.key, a2.key, b1.key]) expect(listing).not.toContain(secret);
+    await expectAdminError(await adminCall("GET", "/keys?prefix=tgw%20x"), 400, { code: "invalid_request", param: "prefix" });
   });
 });
