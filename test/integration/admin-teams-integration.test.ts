@@ -292,9 +292,10 @@ describe("response shapes", () => {
     await expectShape(await adminCall("POST", `/keys/${key.id}/rotate`, { grace_seconds: 5 }), 201, strict(KeyCreatedSchema));
     await expectShape(await adminCall("DELETE", `/keys/${key.id}`), 200, strict(KeySchema));
     await expectShape(await adminCall("GET", `/usage/events?team_id=${team.id}`), 200, pageOf(UsageRecordSchema));
-    const totals = z.strictObject({ data: z.array(UsageTotalsSchema.strict()).min(1) });
+    const totals = z.strictObject({ data: z.array(UsageTotalsSchema.strict()).min(1), next_cursor: z.string().nullable() });
     await expectShape(await adminCall("GET", `/usage?team_id=${team.id}&group_by=team,key,model,day`), 200, totals);
     await expectShape(await adminCall("GET", "/audit"), 200, pageOf(AuditEntrySchema));
+    await expectShape(await adminCall("GET", `/keys?team_id=${team.id}`), 200, pageOf(KeySchema.extend({ team_name: z.string() })));
   });
 });
 
@@ -321,6 +322,7 @@ describe("GET /admin/openapi.json", () => {
         "PATCH /teams/{team_id}",
         "POST /teams/{team_id}/keys",
         "GET /teams/{team_id}/keys",
+        "GET /keys",
         "GET /keys/{key_id}",
         "PATCH /keys/{key_id}",
         "DELETE /keys/{key_id}",
@@ -393,7 +395,7 @@ describe("GET /admin/openapi.json", () => {
     expect(createKey.parameters).toEqual([expect.objectContaining({ name: "team_id", in: "path", required: true })]);
 
     const summary = doc.paths["/usage"]?.get as { parameters: { name: string; in: string; schema: Record<string, unknown> }[] };
-    expect(summary.parameters.map((p) => p.name).sort()).toEqual(["format", "from", "group_by", "key_id", "team_id", "to"]);
+    expect(summary.parameters.map((p) => p.name).sort()).toEqual(["cursor", "format", "from", "group_by", "key_id", "limit", "team_id", "to"]);
     expect(summary.parameters.every((p) => p.in === "query")).toBe(true);
     expect(JSON.stringify(summary.parameters.find((p) => p.name === "format"))).toContain('"csv"');
     const events = doc.paths["/usage/events"]?.get as { parameters: { name: string; schema: Record<string, unknown> }[] };
@@ -406,6 +408,51 @@ describe("GET /admin/openapi.json", () => {
     const doc = await adminJson<Doc & { security: unknown; components: { securitySchemes: unknown } }>("GET", "/openapi.json");
     expect(doc.components.securitySchemes).toEqual({ adminToken: { type: "http", scheme: "bearer" } });
     expect(doc.security).toEqual([{ adminToken: [] }]);
+  });
+
+  it("names every operation with a unique operationId and documents budgets and limits on TeamPatch, KeyPatch, Team and Key", async () => {
+    const doc = await adminJson<Doc>("GET", "/openapi.json");
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, id: operation.operationId })),
+    );
+    expect(operations.filter((op) => typeof op.id !== "string" || !/^[a-z][A-Za-z]+$/.test(op.id)).map((op) => op.route)).toEqual([]);
+    const ids = operations.map((op) => op.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(Object.fromEntries(operations.map((op) => [op.route, op.id]))).toMatchObject({
+      "POST /teams": "createTeam",
+      "GET /teams": "listTeams",
+      "GET /teams/{team_id}": "getTeam",
+      "PATCH /teams/{team_id}": "updateTeam",
+      "POST /teams/{team_id}/keys": "createKey",
+      "GET /teams/{team_id}/keys": "listTeamKeys",
+      "GET /keys/{key_id}": "getKey",
+      "PATCH /keys/{key_id}": "updateKey",
+      "POST /keys/{key_id}/rotate": "rotateKey",
+      "DELETE /keys/{key_id}": "revokeKey",
+      "GET /usage/events": "listUsageEvents",
+      "GET /usage": "getUsageSummary",
+      "GET /audit": "listAuditEntries",
+    });
+
+    const schemas = doc.components.schemas;
+    // A property is either inline or a $ref to a component: read through the ref.
+    type Schema = (typeof schemas)[string];
+    const resolve = (schema: Record<string, unknown> | undefined): Schema | undefined => {
+      const ref = schema?.$ref;
+      return typeof ref === "string" ? schemas[ref.replace("#/components/schemas/", "")] : (schema as Schema | undefined);
+    };
+    const fields = (schema: string, property: string) =>
+      Object.keys(resolve(schemas[schema]?.properties?.[property])?.properties ?? {}).sort();
+    for (const patch of ["TeamPatch", "KeyPatch"]) {
+      expect(fields(patch, "budget"), patch).toEqual(["limit_usd", "period"]);
+      expect(fields(patch, "limits"), patch).toEqual(["requests_per_minute", "tokens_per_minute"]);
+      expect(JSON.stringify(resolve(schemas[patch]?.properties?.budget)?.properties?.period), patch).toContain('["day","month","total"]');
+    }
+    for (const view of ["Team", "Key"]) {
+      expect(fields(view, "budget"), view).toEqual(["limit_usd", "period", "reserved_usd", "resets_at", "spent_usd"]);
+      expect(fields(view, "limits"), view).toEqual(["requests_per_minute", "tokens_per_minute"]);
+      expect(schemas[view]?.required, view).toEqual(expect.arrayContaining(["budget", "limits"]));
+    }
   });
 });
 
