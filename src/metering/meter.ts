@@ -72,11 +72,9 @@ export class RequestMeter {
     this.modelName = ledgerModelName(name);
   }
 
-  /** The request is about to be forwarded: note it durably, in case its record never comes. */
-  noteStarted(promptTokens: number, costsTokens: boolean): void {
-    if (this.settled) return;
-    this.sinks.started({
-      kind: "started",
+  /** What the note and the record both say of the request. */
+  private identity() {
+    return {
       request_id: this.base.requestId,
       team_id: this.base.teamId,
       key_id: this.base.keyId,
@@ -84,9 +82,18 @@ export class RequestMeter {
       model: this.modelName,
       stream: this.stream,
       started_at: new Date(this.base.startedAt).toISOString(),
+      reserved: this.reserved,
+    };
+  }
+
+  /** The request is about to be forwarded: note it durably, in case its record never comes. */
+  noteStarted(promptTokens: number, costsTokens: boolean): void {
+    if (this.settled) return;
+    this.sinks.started({
+      kind: "started",
+      ...this.identity(),
       prompt_tokens: costsTokens ? promptTokens : 0,
       costs_tokens: costsTokens,
-      reserved: this.reserved,
     });
   }
 
@@ -96,21 +103,14 @@ export class RequestMeter {
     const firstByteAt = result.firstByteAt ?? null;
     try {
       this.sinks.record({
-        request_id: this.base.requestId,
-        team_id: this.base.teamId,
-        key_id: this.base.keyId,
-        endpoint: this.base.endpoint,
-        model: this.modelName,
-        stream: this.stream,
+        ...this.identity(),
         status: result.status,
         outcome: result.outcome,
         finish_reason: result.finishReason ?? null,
         ...result.usage,
         usage_source: result.usageSource,
-        started_at: new Date(this.base.startedAt).toISOString(),
         ttfb_ms: firstByteAt === null ? null : Math.max(0, firstByteAt - this.base.startedAt),
         duration_ms: Math.max(0, Date.now() - this.base.startedAt),
-        reserved: this.reserved,
       });
     } finally {
       this.resolveSettled();

@@ -20,13 +20,21 @@ const tokenCount = z.number().int().nonnegative();
  * outcome. The single source for the producer (the request path), the queue
  * consumer and the usage_events table. Holds no prompt text and no secret.
  */
-export const UsageRecordSchema = z.object({
+/** What a record and a started note both say of a request: who, where, when. */
+const RequestIdentity = {
   request_id: z.string().min(1),
   team_id: z.string().min(1),
   key_id: z.string().min(1),
   endpoint: z.string().min(1).max(MAX_ENDPOINT_LENGTH),
   model: z.string().max(MAX_MODEL_NAME_LENGTH).nullable(),
   stream: z.boolean(),
+  started_at: z.iso.datetime(),
+  /** The request held a reservation in its team's limits object, to settle (not stored with the record). */
+  reserved: z.boolean().optional(),
+};
+
+export const UsageRecordSchema = z.object({
+  ...RequestIdentity,
   status: z.number().int(),
   outcome: z.enum(OUTCOMES),
   finish_reason: z.string().nullable(),
@@ -36,7 +44,6 @@ export const UsageRecordSchema = z.object({
   cached_tokens: tokenCount,
   reasoning_tokens: tokenCount,
   usage_source: z.enum(USAGE_SOURCES),
-  started_at: z.iso.datetime(),
   ttfb_ms: z.number().int().nonnegative().nullable(),
   duration_ms: z.number().int().nonnegative(),
   /**
@@ -46,8 +53,6 @@ export const UsageRecordSchema = z.object({
    */
   cost_micro_usd: z.number().int().nonnegative().nullable().optional(),
   price_id: z.string().nullable().optional(),
-  /** The request held a reservation in its team's limits object, to settle to this record's cost (not stored). */
-  reserved: z.boolean().optional(),
 });
 
 /**
@@ -57,19 +62,11 @@ export const UsageRecordSchema = z.object({
  */
 export const StartedNoteSchema = z.object({
   kind: z.literal("started"),
-  request_id: z.string().min(1),
-  team_id: z.string().min(1),
-  key_id: z.string().min(1),
-  endpoint: z.string().min(1).max(MAX_ENDPOINT_LENGTH),
-  model: z.string().max(MAX_MODEL_NAME_LENGTH).nullable(),
-  stream: z.boolean(),
-  started_at: z.iso.datetime(),
+  ...RequestIdentity,
   /** The estimate of the prompt, billed if the request is never heard of again. */
   prompt_tokens: tokenCount,
   /** False for requests that cost nothing (listing models): an interrupted one is billed no tokens. */
   costs_tokens: z.boolean(),
-  /** The request holds a reservation: the sweep settles it when it closes the note. */
-  reserved: z.boolean().optional(),
 });
 
 export type UsageRecord = z.infer<typeof UsageRecordSchema>;
