@@ -13,14 +13,25 @@ const CHECKED_STREAM_OPTIONS = ["include_usage"];
 
 /**
  * A name of interest written as a member name (`"name"` then `:`), in any letter
- * case. Native and linear: on the common path this is the whole cost of the check.
+ * case, Unicode's included (`u`: the KELVIN SIGN matches `k`, the long `ſ` matches
+ * `s`, as Go's encoding/json folds them). Native and linear: on the common path this
+ * is the whole cost of the check.
  */
-const CHECKED_NAME = /"(model|stream|stream_options|max_tokens|max_completion_tokens|messages|prompt|input|include_usage)"[ \t\r\n]*:/gi;
+const CHECKED_NAME = /"(model|stream|stream_options|max_tokens|max_completion_tokens|messages|prompt|input|include_usage)"[ \t\r\n]*:/giu;
+
+/**
+ * A name folded the way case-insensitive JSON decoders compare names (Unicode simple
+ * case folding): upper case first maps `K` (U+212A) to `K` and `ſ` (U+017F) to `S`.
+ */
+function folded(name: string): string {
+  return name.toUpperCase().toLowerCase();
+}
 /**
  * `\u0041`…`\u007f`: an escaped ASCII letter, digit or `_` could spell a checked
- * name that the search above does not see as text (`"mod\u0065l"`).
+ * name that the search above does not see as text (`"mod\u0065l"`); so could the two
+ * characters that fold to ASCII letters (`\u017f` ſ, `\u212a` K).
  */
-const ESCAPED_ASCII = /\\u00[4-7][0-9a-f]/i;
+const ESCAPED_ASCII = /\\u(?:00[4-7][0-9a-f]|017f|212a)/i;
 
 /** True when some checked name occurs at least twice, anywhere: only then is a real scan needed. */
 function mayHoldDuplicates(text: string): boolean {
@@ -28,7 +39,7 @@ function mayHoldDuplicates(text: string): boolean {
   const seen = new Set<string>();
   CHECKED_NAME.lastIndex = 0;
   for (let match = CHECKED_NAME.exec(text); match !== null; match = CHECKED_NAME.exec(text)) {
-    const name = (match[1] as string).toLowerCase();
+    const name = folded(match[1] as string);
     if (seen.has(name)) return true;
     seen.add(name);
   }
@@ -39,7 +50,7 @@ function mayHoldDuplicates(text: string): boolean {
 function duplicated(members: MemberSpan[], checked: string[]): string | null {
   const seen = new Set<string>();
   for (const member of members) {
-    const name = member.name.toLowerCase();
+    const name = folded(member.name);
     if (!checked.includes(name)) continue;
     if (seen.has(name)) return name;
     seen.add(name);
@@ -67,7 +78,7 @@ export function assertNoDuplicateMembers(text: string): void {
   if (members === null) throw new GatewayError(400, "invalid_json", "Request body is not valid JSON.");
   const top = duplicated(members, CHECKED_MEMBERS);
   if (top !== null) refuse(top);
-  const streamOptions = members.find((member) => member.name.toLowerCase() === "stream_options");
+  const streamOptions = members.find((member) => folded(member.name) === "stream_options");
   if (streamOptions === undefined) return;
   const inner = objectMembers(text, streamOptions.valueStart);
   // null, or not an object: the schema check answers for that.

@@ -80,3 +80,13 @@ describe("assertNoDuplicateMembers", () => {
     expect(fullScan).toBeLessThan(Math.max(3 * parse, 100));
   });
 });
+
+describe("names that fold to a checked name under Unicode case folding", () => {
+  it("refuses max_tokens beside max_to\\u212Aens (the KELVIN SIGN, written as an escape)", () => {
+    expect(() => assertNoDuplicateMembers('{"model":"m","max_tokens":1,"max_to\\u212Aens":100000}')).toThrow(/max_tokens/);
+  });
+
+  it("refuses stream beside \\u017Ftream (LATIN SMALL LETTER LONG S, written as an escape)", () => {
+    expect(() => assertNoDuplicateMembers('{"model":"m","stream":true,"\\u017Ftream":false}')).toThrow(/stream/);
+  });
+});
