@@ -93,9 +93,9 @@ export async function startMock({ apiKey }) {
   };
 }
 
-/** The load generator (bench/lib/load.mjs) in its own process. */
-export function startLoader() {
-  const child = fork(path.join(ROOT, "bench/lib/load.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/** The load generator (bench/lib/load.mjs, or another script of the same protocol) in its own process. */
+export function startLoader(script = "bench/lib/load.mjs") {
+  const child = fork(path.join(ROOT, script), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   onCleanup(() => killChild(child));
   let nextId = 0;
   const pending = new Map();

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ABORT_DRAIN_BYTES, ABORT_DRAIN_MS } from "../../src/sse/abort-drain";
+import { ABORT_DRAIN_BYTES, ABORT_DRAIN_MAX_MS, ABORT_DRAIN_MS } from "../../src/sse/abort-drain";
 import { usageTap } from "../../src/sse/usage-tap";
 import { CHAT_PLAIN, CHAT_PLAIN_EXPECTED } from "../fixtures/streams/chat-plain";
 import { chunksOf, concatBytes, encode, readChunks, splitAt, upstreamOf } from "../fixtures/streams/chunks";
@@ -359,6 +359,54 @@ describe("usageTap", () => {
     expect(report.scanner.usage).toBeNull();
     expect(cancelled).toBe(true);
     expect(onClientGone).toHaveBeenCalledTimes(1);
+  });
+
+  it("bills upstream's usage when what upstream had sent trickles in over longer than ABORT_DRAIN_MS in all (a busy isolate), each piece sooner", async () => {
+    // 20 pieces 5 ms apart: 100 ms in all, never 50 ms of silence. A busy isolate hands a drain its pieces like this.
+    const pieces = [...Array.from({ length: 18 }, (_, i) => contentEvent(`w${i}`)), usageChunk, "data: [DONE]\n\n"].map(encode);
+    const upstream = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await sleep(5);
+        const next = pieces.shift();
+        if (next) c.enqueue(next);
+        else c.close();
+      },
+    });
+    const tap = usageTap(upstream, { withholdUsageOnly: false });
+    const reader = tap.body.getReader();
+    await reader.read();
+    await reader.cancel();
+
+    const report = await tap.done;
+
+    expect(report.end).toBe("client_aborted");
+    expect(report.scanner.usage).toEqual(USAGE);
+  });
+
+  it("stops reading after ABORT_DRAIN_MAX_MS when upstream keeps sending without usage, and cancels it", async () => {
+    let cancelled = false;
+    const upstream = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await sleep(10);
+        c.enqueue(encode(contentEvent("more")));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const tap = usageTap(upstream, { withholdUsageOnly: false });
+    const reader = tap.body.getReader();
+    await reader.read();
+    const cancelledAt = Date.now();
+    await reader.cancel();
+
+    const report = await tap.done;
+
+    const took = Date.now() - cancelledAt;
+    expect(took).toBeGreaterThanOrEqual(ABORT_DRAIN_MAX_MS - 20);
+    expect(took).toBeLessThan(1000);
+    expect(report.scanner.usage).toBeNull();
+    expect(cancelled).toBe(true);
   });
 
   it("keeps backpressure: upstream is not pulled more than a couple of chunks ahead of a client that stopped reading", async () => {
