@@ -7,7 +7,7 @@ import { SseScanner } from "./sse-scanner";
  * stream is a pull-based ReadableStream that owns the upstream reader, so the two
  * ways a stream can end early stay apart on the bill: an error from `read()` is
  * upstream's; `cancel()` of the returned stream is the client leaving, and it
- * stops upstream within ABORT_DRAIN_MS (abort-drain.ts), even while upstream is silent.
+ * stops upstream within ABORT_DRAIN_MAX_MS (abort-drain.ts), at once after 50 ms of silence.
  *
  * How a stream the client left is billed: if the scanner had already seen `[DONE]`
  * or usage, the client had the whole answer (SDKs close on `[DONE]`, before the
