@@ -20,7 +20,7 @@ describe("admin smoke", () => {
     expect(auditPage.data.map((e) => e.action)).toEqual(["key.revoke", "key.rotate", "key.create", "team.create"]);
     const summary = await adminCall("GET", "/usage?group_by=team,model&format=csv");
     expect(await summary.text()).toBe(
-      "team_id,model,requests,prompt_tokens,completion_tokens,total_tokens,cached_tokens,reasoning_tokens\r\n",
+      "team_id,team_name,model,requests,prompt_tokens,completion_tokens,total_tokens,cached_tokens,reasoning_tokens,cost_micro_usd,unpriced_requests\r\n",
     );
   });
 });
