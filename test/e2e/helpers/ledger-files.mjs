@@ -1,0 +1,79 @@
+/**
+ * The exports' side of the e2e suite: rows written into a stopped gateway's local D1, and
+ * exports copied out of its local R2 as the README says (`wrangler r2 object get --local`),
+ * then read back with Node's own gunzip. Typed by ledger-files.d.mts beside this file.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { runWrangler } from "../../../scripts/lib/wrangler.mjs";
+
+const COLUMNS = [
+  "request_id",
+  "team_id",
+  "key_id",
+  "endpoint",
+  "model",
+  "stream",
+  "status",
+  "outcome",
+  "finish_reason",
+  "prompt_tokens",
+  "completion_tokens",
+  "total_tokens",
+  "cached_tokens",
+  "reasoning_tokens",
+  "usage_source",
+  "started_at",
+  "ttfb_ms",
+  "duration_ms",
+  "cost_micro_usd",
+  "price_id",
+  "recorded_at",
+];
+
+const sql = (value) => (value === null ? "NULL" : typeof value === "number" ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
+
+/** Inserts ledger rows (objects with every column) with `wrangler d1 execute --local`. */
+export async function seedLedgerRows(state, rows) {
+  const values = rows.map((row) => `(${COLUMNS.map((c) => sql(row[c])).join(", ")})`).join(",\n");
+  await runWrangler(state.app, [
+    ...["d1", "execute", "DB", "--local", "--persist-to", state.persistDir],
+    ...["--command", `INSERT INTO usage_events (${COLUMNS.join(", ")}) VALUES ${values};`],
+  ]);
+}
+
+/** Copies each object of the bucket to `dir/<key>`, as an operator would; returns the local paths. */
+export async function copyOutObjects(state, keys, dir) {
+  const paths = [];
+  for (const key of keys) {
+    const path = join(dir, key);
+    await mkdir(dirname(path), { recursive: true });
+    await runWrangler(state.app, [
+      "r2",
+      "object",
+      "get",
+      `tensoras-ledger/${key}`,
+      "--local",
+      "--persist-to",
+      state.persistDir,
+      "--file",
+      path,
+    ]);
+    paths.push(path);
+  }
+  return paths;
+}
+
+export async function fileSha256(path) {
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
+}
+
+/** A part file's NDJSON lines, gunzipped by Node's zlib. */
+export async function gzipLines(path) {
+  const text = gunzipSync(await readFile(path)).toString("utf8");
+  return text.slice(0, -1).split("\n");
+}
