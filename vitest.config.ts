@@ -17,6 +17,9 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "admin-token-for-tests",
             UPSTREAM_TIMEOUT_MS: "2000",
             MAX_REQUEST_BYTES: "65536",
+            // Cloudflare Access sign-in on /admin; its JWKS is served by the mocked fetch (admin-access test).
+            ACCESS_TEAM_DOMAIN: "gateway-test.cloudflareaccess.com",
+            ACCESS_AUD: "aud-for-tests",
           },
         },
       }),

@@ -1,7 +1,12 @@
 export interface AuditRow {
   id: string;
   at: string;
+  /** "admin" on entries written before operators existed; the operator's id since. */
   actor: string;
+  /** The operator's id (`admin` for the ADMIN_TOKEN); NULL on older entries. */
+  actor_id: string | null;
+  /** The operator's name when the change was made; NULL on older entries. */
+  actor_name: string | null;
   action: string;
   target_type: string;
   target_id: string;
@@ -11,8 +16,21 @@ export interface AuditRow {
 
 export function insertAuditStatement(db: D1Database, entry: AuditRow): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO audit_log (id, at, actor, action, target_type, target_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-    .bind(entry.id, entry.at, entry.actor, entry.action, entry.target_type, entry.target_id, entry.before, entry.after);
+    .prepare(
+      "INSERT INTO audit_log (id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(
+      entry.id,
+      entry.at,
+      entry.actor,
+      entry.actor_id,
+      entry.actor_name,
+      entry.action,
+      entry.target_type,
+      entry.target_id,
+      entry.before,
+      entry.after,
+    );
 }
 
 /**
@@ -22,20 +40,40 @@ export function insertAuditStatement(db: D1Database, entry: AuditRow): D1Prepare
 export function insertAuditIfChangedStatement(db: D1Database, entry: AuditRow): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO audit_log (id, at, actor, action, target_type, target_id, before, after)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
+      `INSERT INTO audit_log (id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
     )
-    .bind(entry.id, entry.at, entry.actor, entry.action, entry.target_type, entry.target_id, entry.before, entry.after);
+    .bind(
+      entry.id,
+      entry.at,
+      entry.actor,
+      entry.actor_id,
+      entry.actor_name,
+      entry.action,
+      entry.target_type,
+      entry.target_id,
+      entry.before,
+      entry.after,
+    );
 }
 
-/** Newest first; `before` is the id of the last entry of the previous page. */
-export async function listAudit(db: D1Database, limit: number, filter: { targetId?: string; before?: string }): Promise<AuditRow[]> {
+/**
+ * Newest first; `before` is the id of the last entry of the previous page. `actorId` matches
+ * actor_id, or `actor` on entries older than operators (so `admin` finds them too).
+ */
+export async function listAudit(
+  db: D1Database,
+  limit: number,
+  filter: { targetId?: string; actorId?: string; before?: string },
+): Promise<AuditRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT id, at, actor, action, target_type, target_id, before, after FROM audit_log
-       WHERE (?1 IS NULL OR target_id = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
+      `SELECT id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after FROM audit_log
+       WHERE (?1 IS NULL OR target_id = ?1) AND (?2 IS NULL OR id < ?2)
+         AND (?4 IS NULL OR actor_id = ?4 OR (actor_id IS NULL AND actor = ?4))
+       ORDER BY id DESC LIMIT ?3`,
     )
-    .bind(filter.targetId ?? null, filter.before ?? null, limit)
+    .bind(filter.targetId ?? null, filter.before ?? null, limit, filter.actorId ?? null)
     .all<AuditRow>();
   return results;
 }
