@@ -16,6 +16,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 export const MODELS = ["llama-3.3-70b", "llama-3.1-8b", "qwen-3-32b", "mistral-7b-instruct", "deepseek-r1-distill-70b", "codestral-latest"];
+/**
+ * Tensoras's embedding model and its vector size, as its API reference documents them: what a
+ * user who asks /v1/models for an embedding model finds. Chat models embed too (8 floats), as
+ * the suites and the benchmark have always used them.
+ */
+export const EMBEDDING_MODELS = { "bge-large-en-v1.5": 1024 };
+const CHAT_MODEL_EMBEDDING_SIZE = 8;
+const isEmbeddingModel = (model) => typeof model === "string" && Object.hasOwn(EMBEDDING_MODELS, model);
 const REASONING_MODELS = new Set(["deepseek-r1-distill-70b"]);
 const MODEL_CREATED = 1735689600; // 2025-01-01, fixed so /v1/models is byte-stable
 const DEFAULT_EVENTS = 12;
@@ -138,10 +146,17 @@ function sampleFromSchema(schema, name = "") {
   return samples[name.toLowerCase()] ?? `example ${name}`.trim();
 }
 
-/** 8 deterministic floats in [-1, 1) from the input text. */
-function embeddingOf(text) {
-  const digest = createHash("sha256").update(text).digest();
-  return Array.from({ length: 8 }, (_, i) => Math.round((digest.readUInt32BE(i * 4) / 2 ** 31 - 1) * 1e6) / 1e6);
+/** `size` deterministic floats in [-1, 1) from the input text (8 per SHA-256 block). */
+function embeddingOf(text, size) {
+  const blocks = Array.from({ length: Math.ceil(size / 8) }, (_, block) =>
+    createHash("sha256")
+      .update(block === 0 ? text : `${text}\u0000${block}`)
+      .digest(),
+  );
+  return Array.from({ length: size }, (_, i) => {
+    const word = blocks[Math.floor(i / 8)].readUInt32BE((i % 8) * 4);
+    return Math.round((word / 2 ** 31 - 1) * 1e6) / 1e6;
+  });
 }
 
 /**
@@ -330,6 +345,10 @@ function requireModel(res, record, body) {
     sendError(res, record, 400, "you must provide a model parameter", "missing_required_parameter", "model");
     return false;
   }
+  if (isEmbeddingModel(body.model)) {
+    sendError(res, record, 400, `\`${body.model}\` is an embedding model: use /v1/embeddings.`, "model_not_supported", "model");
+    return false;
+  }
   if (!MODELS.includes(body.model)) {
     sendError(res, record, 404, `The model \`${body.model}\` does not exist or you do not have access to it.`, "model_not_found", "model");
     return false;
@@ -381,19 +400,22 @@ async function textCompletions(res, record) {
 
 async function embeddings(res, record) {
   const { body } = record;
-  if (!requireModel(res, record, body)) return;
+  const embeddingModel = isEmbeddingModel(body?.model);
+  if (!embeddingModel && !requireModel(res, record, body)) return;
+  const size = embeddingModel ? EMBEDDING_MODELS[body.model] : CHAT_MODEL_EMBEDDING_SIZE;
   const inputs = Array.isArray(body.input) ? body.input : [body.input];
   if (body.input === undefined || inputs.length === 0)
     return sendError(res, record, 400, "'input' is required", "missing_required_parameter", "input");
   const texts = inputs.map((input) => (typeof input === "string" ? input : JSON.stringify(input)));
   // The openai SDK asks for base64 by default: little-endian float32s.
   const encode = (vector) => (body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector);
-  const data = texts.map((text, index) => ({ object: "embedding", index, embedding: encode(embeddingOf(text)) }));
+  const data = texts.map((text, index) => ({ object: "embedding", index, embedding: encode(embeddingOf(text, size)) }));
   const promptTokens = texts.reduce((sum, text) => sum + Math.max(1, estimateTokens(text)), 0);
   record.usage = { prompt_tokens: promptTokens, total_tokens: promptTokens };
   return sendJson(res, record, 200, { object: "list", data, model: body.model, usage: record.usage });
 }
 
+const ALL_MODELS = [...MODELS, ...Object.keys(EMBEDDING_MODELS)];
 const modelObject = (id) => ({ id, object: "model", created: MODEL_CREATED, owned_by: "tensoras" });
 
 // ---------------------------------------------------------------- control endpoints
@@ -454,10 +476,10 @@ async function route(req, res, record, apiKey) {
   if (method === "POST" && path === "/v1/chat/completions") return chatCompletions(res, record);
   if (method === "POST" && path === "/v1/completions") return textCompletions(res, record);
   if (method === "POST" && path === "/v1/embeddings") return embeddings(res, record);
-  if (method === "GET" && path === "/v1/models") return sendJson(res, record, 200, { object: "list", data: MODELS.map(modelObject) });
+  if (method === "GET" && path === "/v1/models") return sendJson(res, record, 200, { object: "list", data: ALL_MODELS.map(modelObject) });
   if (method === "GET" && modelMatch) {
     const id = decodeURIComponent(modelMatch[1]);
-    if (MODELS.includes(id)) return sendJson(res, record, 200, modelObject(id));
+    if (ALL_MODELS.includes(id)) return sendJson(res, record, 200, modelObject(id));
     return sendError(res, record, 404, `The model \`${id}\` does not exist or you do not have access to it.`, "model_not_found", "model");
   }
   return sendError(res, record, 404, `Invalid URL (${method} ${path})`, null);

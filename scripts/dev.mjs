@@ -10,11 +10,14 @@
  * Environment: PORT (default 8787), DEV_PERSIST_TO (wrangler --persist-to), and
  * TENSORAS_API_KEY / TENSORAS_BASE_URL (also read from .dev.vars).
  * Arguments after `--` go to `wrangler dev` (`npm run dev -- --log-level debug`).
+ * However it is stopped (Ctrl-C, `kill` of npm or of this script, SIGHUP), everything it
+ * started stops with it: scripts/lib/dev-stop.mjs.
  */
 import { createServer } from "node:net";
 import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { groupOptions, killChildren, stopChildren, watchLaunchers } from "./lib/dev-stop.mjs";
 import { loadDevVars } from "./lib/dev-vars.mjs";
 import { waitForHealth } from "./lib/health.mjs";
 import { liveChildren, runWrangler, spawnWrangler } from "./lib/wrangler.mjs";
@@ -25,7 +28,11 @@ const HEALTH_TIMEOUT_MS = 120_000;
 
 /** @type {{ close(): Promise<void> } | undefined} */
 let mock;
+/** `wrangler dev`, in a process group of its own (scripts/lib/dev-stop.mjs says why). */
+/** @type {import("node:child_process").ChildProcess | undefined} */
+let devServer;
 let stopping = false;
+let shuttingDown = false;
 
 function log(message) {
   console.log(`[dev] ${message}`);
@@ -71,33 +78,41 @@ function banner({ gatewayUrl, upstream, demoKey, healthy }) {
   console.log(lines.join("\n"));
 }
 
-/** Stops whatever is running (children, mock) and exits with `code`. */
+/** Stops whatever is running (wrangler and all it spawned, the mock) and exits with `code`. */
 async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
   stopping = true;
-  for (const child of liveChildren) child.kill("SIGTERM");
+  // Also after wrangler exited by itself: what it spawned may still be in its group.
+  await stopChildren([...liveChildren, ...(devServer ? [devServer] : [])]);
   await mock?.close();
   process.exit(code);
 }
 
-function forwardSignals() {
+function stopOnSignals() {
   for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
     process.on(signal, () => {
       if (stopping) {
         // A second signal: something hangs; stop waiting for it.
-        for (const child of liveChildren) child.kill("SIGKILL");
+        killChildren([...liveChildren, ...(devServer ? [devServer] : [])]);
         process.exit(128 + constants.signals[signal]);
       }
-      stopping = true;
-      // Ctrl-C reaches the whole process group; `kill <pid>` reaches only us.
-      for (const child of liveChildren) child.kill(signal);
-      if (liveChildren.size === 0) shutdown(128 + constants.signals[signal]);
+      // Whichever signal came (Ctrl-C, `kill`, a closed terminal), wrangler gets SIGTERM:
+      // its wrapper passes on only SIGINT and SIGTERM.
+      shutdown(128 + constants.signals[signal]);
     });
   }
+  // `kill <npm pid>` ends the `sh -c` npm runs us in, and no signal reaches us.
+  watchLaunchers(() => {
+    if (stopping) return;
+    log("npm run dev was stopped; stopping the gateway");
+    shutdown(129);
+  });
 }
 
 async function main() {
   requireNode22();
-  forwardSignals();
+  stopOnSignals();
   const { loadOrCreateDemoKey, demoSeedSql } = await import("./lib/demo-seed.mjs");
   const port = Number(process.env.PORT ?? 8787);
   const persist = process.env.DEV_PERSIST_TO ? ["--persist-to", process.env.DEV_PERSIST_TO] : [];
@@ -132,7 +147,8 @@ async function main() {
   }
 
   log(`starting wrangler dev on port ${port}…`);
-  const wrangler = spawnWrangler(ROOT, [...devArgs, ...extraArgs], { stdio: "inherit" });
+  const wrangler = spawnWrangler(ROOT, [...devArgs, ...extraArgs], { stdio: ["ignore", "inherit", "inherit"], ...groupOptions() });
+  devServer = wrangler;
   wrangler.on("exit", (code, signal) => {
     const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
     if (!stopping) log(`wrangler dev exited (${signal ?? `code ${code}`})`);

@@ -28,8 +28,9 @@ const sql = (value) => (value === null ? "NULL" : `'${String(value).replaceAll("
 
 /**
  * SQL that leaves the demo team and key in place, idempotently. A wiped database gets
- * both back; an existing key row gets the stored key's hash and is made usable again
- * (un-revoked, no expiry) so the printed curl works, keeping its history columns.
+ * both back; an archived demo team is un-archived, and an existing key row gets the stored
+ * key's hash and is made usable again (un-revoked, no expiry) so the printed curl works,
+ * keeping its history columns.
  */
 export async function demoSeedSql(key, now = new Date().toISOString()) {
   const team = [DEMO_TEAM_ID, "Demo team", "{}", now, now].map(sql).join(", ");
@@ -51,6 +52,8 @@ export async function demoSeedSql(key, now = new Date().toISOString()) {
     .join(", ");
   return [
     `INSERT OR IGNORE INTO teams (id, name, metadata, created_at, updated_at) VALUES (${team});`,
+    // An archived demo team is brought back too (no key may be written for an archived team).
+    `UPDATE teams SET archived_at = NULL WHERE id = ${sql(DEMO_TEAM_ID)} AND archived_at IS NOT NULL;`,
     "INSERT INTO api_keys (id, team_id, name, key_hash, prefix, models, expires_at, revoked_at, metadata, created_at, updated_at, last_used_at)",
     `VALUES (${keyRow})`,
     "ON CONFLICT(id) DO UPDATE SET team_id = excluded.team_id, key_hash = excluded.key_hash, prefix = excluded.prefix,",

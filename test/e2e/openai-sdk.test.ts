@@ -215,6 +215,7 @@ describe("openai SDK through the gateway", () => {
       "mistral-7b-instruct",
       "deepseek-r1-distill-70b",
       "codestral-latest",
+      "bge-large-en-v1.5",
     ]);
     expect((await expectRelayedAsSent(wire.only())).withheld).toBe(0);
     await expectMetered(wire.only(), key, { outcome: "completed", usage: "none", model: null });
