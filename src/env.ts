@@ -1,3 +1,4 @@
+import type { Operator } from "./admin/operator";
 import type { KeyRecord } from "./auth/key-store";
 import type { RateLimitState } from "./limits/rate-state";
 import type { TeamLimits } from "./limits/team-limits";
@@ -13,12 +14,22 @@ export interface Env {
   TENSORAS_BASE_URL: string;
   /** Secret. The gateway's own Tensoras key; never logged, never echoed. */
   TENSORAS_API_KEY?: string;
-  /** Secret. Bearer token for /admin. */
+  /** Secret. Bearer token for /admin: the bootstrap owner (named operators have their own tokens). */
   ADMIN_TOKEN?: string;
+  /** Cloudflare Access sign-in to /admin (both needed): the team domain (`team.cloudflareaccess.com`) and the application's AUD tag. */
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
   MAX_REQUEST_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   /** A started request with no final record after this long is closed as `interrupted` by the sweep. */
   INTERRUPTED_AFTER_SECONDS?: string;
+  /** Hourly exports of the raw ledger (gzip NDJSON + manifests), src/ledger/export.ts. */
+  LEDGER_BUCKET: R2Bucket;
+  /** Days of raw rows D1 keeps with LEDGER_RAW_SINK=d1 (verified exports only are pruned). */
+  RAW_RETENTION_DAYS?: string;
+  /** "d1" or "r2": with r2, D1 keeps only RAW_WINDOW_HOURS of raw rows; the raw records live in R2. */
+  LEDGER_RAW_SINK?: string;
+  RAW_WINDOW_HOURS?: string;
 }
 
 /** Request-scoped variables set by middleware, typed once. */
@@ -27,6 +38,8 @@ export interface AppVariables {
   /** Date.now() when the request reached the gateway. */
   startedAt: number;
   apiKey: KeyRecord;
+  /** On /admin: who is calling (set by adminAuth, checked by authorize, named in every audit entry). */
+  operator: Operator;
   meter: RequestMeter;
   /** Set when the key or its team has rate limits: the figures for the x-ratelimit-* headers. */
   rateLimit: RateLimitState | null;

@@ -5,13 +5,29 @@
  */
 import { parseArgs } from "node:util";
 import { ApiError, adminClient, ConnectionError, resolveConfig, UsageError } from "./admin-client.mjs";
-import { cell, clean, count, details, relative, safeCsv, secretBox, shortTime, table } from "./admin-format.mjs";
+import { EXPORT_OPTIONS, EXPORTS_HELP, exportCommands } from "./admin-exports.mjs";
+import { cell, clean, count, details, microUsd, relative, safeCsv, secretBox, shortTime, table } from "./admin-format.mjs";
+import { EXIT_ATTENTION, LEDGER_HELP, ledgerCommands } from "./admin-ledger.mjs";
+import { LIMIT_OPTIONS, LIMITS_HELP, limitCommands, policyPairs } from "./admin-limits.mjs";
+import { OPERATOR_OPTIONS, OPERATORS_HELP, operatorCommands } from "./admin-operators.mjs";
 import { PRICE_OPTIONS, PRICES_HELP, priceCommands } from "./admin-prices.mjs";
 
-export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3 };
+export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3, attention: EXIT_ATTENTION };
 
 const GROUP_BY = ["team", "key", "model", "day"];
-const GROUP_COLUMN = { team: "team_id", key: "key_id", model: "model", day: "day" };
+/** Each group's columns: a team or key id has its current name beside it. */
+const GROUP_COLUMNS = {
+  team: [
+    ["TEAM", "team_id"],
+    ["TEAM NAME", "team_name"],
+  ],
+  key: [
+    ["KEY", "key_id"],
+    ["KEY NAME", "key_name"],
+  ],
+  model: [["MODEL", "model"]],
+  day: [["DAY", "day"]],
+};
 const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 export const HELP = `tensoras-gateway admin CLI
@@ -20,15 +36,17 @@ Usage: npm run admin -- <command> [options]
 
 Teams
   teams create --name NAME [--metadata JSON]
-  teams list
-  teams get TEAM_ID
+  teams list [--include-archived]
+  teams show TEAM_ID              (or teams get) with its budget, spend and rate limits
   teams update TEAM_ID [--name NAME] [--metadata JSON]
+  teams archive TEAM_ID           revokes all its keys at once; the team and its usage are kept
+                                  (hidden from teams list without --include-archived)
 
 Keys
   keys create --team TEAM_ID --name NAME [--models M1,M2] [--expires-at TIME] [--metadata JSON]
                                   prints the secret once: store it then
   keys list --team TEAM_ID
-  keys get KEY_ID
+  keys show KEY_ID                (or keys get) with its budget, spend and rate limits
   keys update KEY_ID [--name NAME] [--models M1,M2 | --all-models]
                      [--expires-at TIME | --no-expiry] [--metadata JSON]
   keys rotate KEY_ID [--grace DURATION]
@@ -36,27 +54,35 @@ Keys
                                   (seconds, or 90s / 15m / 1h / 7d; default 0, at most 7d)
   keys revoke KEY_ID              requests with it are refused within ~5s (key cache)
 
+${LIMITS_HELP}
 ${PRICES_HELP}
 Usage and audit
   usage [--from TIME] [--to TIME] [--team TEAM_ID] [--key KEY_ID]
         [--group-by team,key,model,day] [--csv]
-                                  request and token totals (--csv: the API's CSV, formula
-                                  cells defused with a leading ')
+                                  request, token and cost totals (COST USD: the priced
+                                  records' sum; UNPRICED: records whose model had no price;
+                                  --csv: the API's CSV, formula cells defused with a leading ')
   usage events [--from TIME] [--to TIME] [--team TEAM_ID] [--key KEY_ID] [--limit N]
                                   usage records, oldest first (default --limit 100)
-  audit [--target ID] [--limit N] admin changes, newest first (default --limit 50)
+  audit [--target ID] [--actor OPERATOR_ID] [--limit N]
+                                  admin changes, newest first, each with its operator
+                                  (default --limit 50; --actor admin: the ADMIN_TOKEN)
 
+${LEDGER_HELP}
+${EXPORTS_HELP}
+${OPERATORS_HELP}
 Options
   --json           print the API's JSON instead of a table (pages merged into one document)
   --url URL        gateway URL; default $TGW_URL, else ${"http://127.0.0.1:8787"}
-  --token TOKEN    admin token; default $TGW_ADMIN_TOKEN, $ADMIN_TOKEN, else ADMIN_TOKEN
+  --token TOKEN    admin token or operator token (tgo_…); default $TGW_ADMIN_TOKEN, $ADMIN_TOKEN, else ADMIN_TOKEN
                    from ./.dev.vars. Prefer the environment: --token lands in shell history.
   -h, --help       this help
 
 TIME is ISO 8601 with an offset (2026-11-24T12:00:00Z) or a date (2026-11-24 = midnight UTC);
 --from is inclusive, --to exclusive. Days in --group-by day are UTC days.
 
-Exit status: 0 done, 1 the API refused (one line on stderr), 2 bad usage, 3 gateway unreachable.
+Exit status: 0 done, 1 the API refused (one line on stderr), 2 bad usage, 3 gateway unreachable,
+4 done but the ledger needs attention (health degraded, a replay left letters it could not apply).
 `;
 
 /** Every option any command takes; `allowed` below says which command takes which. */
@@ -80,7 +106,12 @@ const OPTIONS = {
   csv: { type: "boolean" },
   limit: { type: "string" },
   target: { type: "string" },
+  actor: { type: "string" },
+  "include-archived": { type: "boolean" },
   ...PRICE_OPTIONS,
+  ...OPERATOR_OPTIONS,
+  ...LIMIT_OPTIONS,
+  ...EXPORT_OPTIONS,
 };
 const GLOBAL = ["help", "json", "url", "token"];
 
@@ -164,8 +195,10 @@ function teamDetails(team) {
     ["id", team.id],
     ["name", team.name],
     ["metadata", team.metadata],
+    ...policyPairs(team),
     ["created_at", team.created_at],
     ["updated_at", team.updated_at],
+    ...(team.archived_at ? [["archived_at", team.archived_at]] : []),
   ]);
 }
 
@@ -181,6 +214,7 @@ function keyDetails(key) {
     ["models", models(key)],
     ["expires_at", key.expires_at ?? "never"],
     ["metadata", key.metadata],
+    ...policyPairs(key),
     ["created_at", key.created_at],
     ["updated_at", key.updated_at],
     ["last_used_at", key.last_used_at ?? "never"],
@@ -222,10 +256,11 @@ const COMMANDS = {
     },
   },
   "teams list": {
-    options: [],
+    options: ["include-archived"],
     async run({ values, positionals, api, out }) {
       noPositionals(positionals, "teams list");
-      const all = await api.collect("/teams");
+      const archived = values["include-archived"] === true;
+      const all = await api.collect("/teams", archived ? { include_archived: "true" } : {});
       if (values.json) return out(json(all));
       if (all.data.length === 0) return out("No teams yet: npm run admin -- teams create --name NAME\n");
       out(
@@ -234,6 +269,7 @@ const COMMANDS = {
             { header: "ID", value: (t) => t.id },
             { header: "NAME", value: (t) => t.name },
             { header: "CREATED", value: (t) => shortTime(t.created_at) },
+            ...(archived ? [{ header: "ARCHIVED", value: (t) => shortTime(t.archived_at) }] : []),
             { header: "METADATA", value: (t) => (Object.keys(t.metadata).length === 0 ? null : t.metadata) },
           ],
           all.data,
@@ -258,6 +294,15 @@ const COMMANDS = {
       if (Object.keys(body).length === 0) throw new UsageError("teams update needs --name and/or --metadata");
       const team = await api.request("PATCH", path("teams", id), { body });
       out(values.json ? json(team) : `Updated team ${cell(team.id)}\n\n${teamDetails(team)}`);
+    },
+  },
+  "teams archive": {
+    options: [],
+    async run({ values, positionals, api, out }) {
+      const team = await api.request("DELETE", path("teams", oneId(positionals, "team id", "teams archive")));
+      if (values.json) return out(json(team));
+      out(`Archived team ${cell(team.name)} (${cell(team.id)}) at ${team.archived_at}: all its keys are revoked.\n`);
+      out("Requests with them are refused with 401 within ~5s; the team and its usage stay for the record.\n");
     },
   },
 
@@ -386,7 +431,8 @@ const COMMANDS = {
       const query = usageFilter(values);
       if (groupBy.length > 0) query.group_by = groupBy.join(",");
       if (values.csv) return out(safeCsv(await api.request("GET", "/usage", { query: { ...query, format: "csv" }, text: true })));
-      const result = await api.request("GET", "/usage", { query });
+      // Grouped totals come a page at a time: every group is wanted here (the footer sums them).
+      const result = await api.collect("/usage", query);
       if (values.json) return out(json(result));
       if (result.data.length === 0) return out("No usage matches.\n");
       const totals = [
@@ -396,17 +442,20 @@ const COMMANDS = {
         ["TOTAL", "total_tokens"],
         ["CACHED", "cached_tokens"],
         ["REASONING", "reasoning_tokens"],
+        ["COST USD", "cost_micro_usd", microUsd],
+        ["UNPRICED", "unpriced_requests"],
       ];
+      const groups = groupBy.flatMap((g) => GROUP_COLUMNS[g]);
       const columns = [
-        ...groupBy.map((g) => ({ header: g.toUpperCase(), value: (row) => row[GROUP_COLUMN[g]] })),
-        ...totals.map(([header, field]) => ({ header, value: (row) => count(row[field]), right: true })),
+        ...groups.map(([header, field]) => ({ header, value: (row) => row[field] })),
+        ...totals.map(([header, field, show = count]) => ({ header, value: (row) => show(row[field]), right: true })),
       ];
       const footer =
         groupBy.length > 0 && result.data.length > 1
           ? [
               [
-                ...groupBy.map((_, i) => (i === 0 ? "all" : "")),
-                ...totals.map(([, field]) => count(result.data.reduce((sum, row) => sum + row[field], 0))),
+                ...groups.map((_, i) => (i === 0 ? "all" : "")),
+                ...totals.map(([, field, show = count]) => show(result.data.reduce((sum, row) => sum + row[field], 0))),
               ],
             ]
           : [];
@@ -435,6 +484,7 @@ const COMMANDS = {
             { header: "PROMPT", value: (e) => count(e.prompt_tokens), right: true },
             { header: "COMPLETION", value: (e) => count(e.completion_tokens), right: true },
             { header: "SOURCE", value: (e) => e.usage_source },
+            { header: "COST USD", value: (e) => microUsd(e.cost_micro_usd), right: true },
             { header: "MS", value: (e) => e.duration_ms, right: true },
           ],
           all.data,
@@ -444,18 +494,18 @@ const COMMANDS = {
     },
   },
   audit: {
-    options: ["limit", "target"],
+    options: ["limit", "target", "actor"],
     async run({ values, positionals, api, out, note }) {
       noPositionals(positionals, "audit");
       const limit = values.limit === undefined ? 50 : positiveInt(values.limit, "--limit");
-      const all = await api.collect("/audit", { target_id: values.target }, limit);
+      const all = await api.collect("/audit", { target_id: values.target, actor: values.actor }, limit);
       if (values.json) return out(json(all));
       if (all.data.length === 0) return out("No audit entries.\n");
       out(
         table(
           [
             { header: "AT", value: (e) => shortTime(e.at) },
-            { header: "ACTOR", value: (e) => e.actor },
+            { header: "ACTOR", value: (e) => e.actor_name ?? e.actor },
             { header: "ACTION", value: (e) => e.action },
             { header: "TARGET", value: (e) => e.target_id },
             { header: "CHANGE", value: auditChange },
@@ -467,7 +517,13 @@ const COMMANDS = {
     },
   },
   ...priceCommands({ oneId, noPositionals, positiveInt, time, path, json }),
+  ...limitCommands({ oneId, positiveInt, path, json, details: { teams: teamDetails, keys: keyDetails } }),
+  ...ledgerCommands({ noPositionals, positiveInt, json }),
+  ...exportCommands({ noPositionals, positiveInt, json }),
+  ...operatorCommands({ oneId, noPositionals, path, json }),
 };
+COMMANDS["teams show"] = COMMANDS["teams get"];
+COMMANDS["keys show"] = COMMANDS["keys get"];
 
 function usageFilter(values) {
   /** @type {Record<string, string>} */
@@ -486,7 +542,7 @@ function json(value) {
 /** `teams list` → "teams list"; `usage` alone, or `usage events`. */
 function commandName(positionals) {
   const [group, sub] = positionals;
-  if (group === "teams" || group === "keys" || group === "prices") {
+  if (group === "teams" || group === "keys" || group === "prices" || group === "exports" || group === "operators") {
     const name = `${group} ${sub ?? ""}`.trim();
     if (!COMMANDS[name]) {
       const subs = Object.keys(COMMANDS)
@@ -500,10 +556,11 @@ function commandName(positionals) {
     }
     return { name, rest: positionals.slice(2) };
   }
-  if (group === "usage")
-    return sub === "events" ? { name: "usage events", rest: positionals.slice(2) } : { name: "usage", rest: positionals.slice(1) };
-  if (group === "audit") return { name: "audit", rest: positionals.slice(1) };
-  throw new UsageError(`unknown command: ${group} (commands: teams, keys, prices, usage, audit; see \`npm run admin -- help\`)`);
+  if (group === "usage" && (sub === "events" || sub === "replay")) return { name: `usage ${sub}`, rest: positionals.slice(2) };
+  if (group === "usage" || group === "audit" || group === "health") return { name: group, rest: positionals.slice(1) };
+  throw new UsageError(
+    `unknown command: ${group} (commands: teams, keys, prices, usage, audit, health, exports, operators; see \`npm run admin -- help\`)`,
+  );
 }
 
 /** node:util's messages, shortened: "unknown option --bogus". */
@@ -563,13 +620,15 @@ export async function run(argv, io) {
     const config = resolveConfig({ url: values.url, token: values.token }, io.env, io.cwd);
     token = config.token;
     const api = adminClient(config);
+    let code;
     try {
-      await command.run({ values, positionals: rest, api, out: io.stdout, note: (text) => err(text), color: Boolean(io.color) });
+      code = await command.run({ values, positionals: rest, api, out: io.stdout, note: (text) => err(text), color: Boolean(io.color) });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) error.tokenSource = config.tokenSource;
       throw error;
     }
-    return EXIT.ok;
+    // A command may say it ran but needs attention; most return nothing (or what out() returned).
+    return typeof code === "number" ? code : EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) {
       err(`error: ${error.message}`);

@@ -147,3 +147,15 @@ export function secretBox(secret, { color = false, what = "key" } = {}) {
   const rule = "=".repeat(Math.max(secret.length + 4, warning.length));
   return ["", rule, `  ${bold(secret)}`, rule, yellow(warning), ""].join("\n");
 }
+
+/**
+ * Integer micro-USD as USD with 6 decimals (1234567 → "1.234567"), exactly: BigInt, no
+ * floating point. null (a record whose model had no price) stays "-".
+ */
+export function microUsd(micro) {
+  if (typeof micro !== "number" || !Number.isInteger(micro)) return cell(micro);
+  const value = BigInt(micro);
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  return `${sign}${abs / 1_000_000n}.${String(abs % 1_000_000n).padStart(6, "0")}`;
+}

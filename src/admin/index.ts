@@ -1,11 +1,16 @@
 import { limitBody } from "../proxy/body";
 import { audit } from "./audit";
 import { adminAuth } from "./auth";
+import { authorize } from "./authorize";
+import { ledgerExports } from "./exports";
+import { jsonContentType } from "./json-content-type";
 import { keyList } from "./key-list";
 import { keys } from "./keys";
 import { ledger } from "./ledger";
+import { operators } from "./operators";
 import { prices } from "./prices";
 import { adminRouter } from "./routes-common";
+import { teamArchive } from "./team-archive";
 import { teams } from "./teams";
 import { usage } from "./usage";
 
@@ -17,15 +22,20 @@ export const admin = adminRouter();
 
 admin.use(
   adminAuth(),
+  authorize(),
   limitBody(() => MAX_ADMIN_BODY_BYTES),
+  jsonContentType(),
 );
 admin.route("/", teams);
+admin.route("/", teamArchive);
 admin.route("/", keys);
 admin.route("/", keyList);
 admin.route("/", usage);
 admin.route("/", audit);
 admin.route("/", ledger);
 admin.route("/", prices);
+admin.route("/", ledgerExports);
+admin.route("/", operators);
 
 admin.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
 

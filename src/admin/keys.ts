@@ -20,6 +20,7 @@ import { forgetAll } from "./key-cache";
 import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
+import { isArchivedTeamInsert, teamArchived } from "./team-archive";
 import { auditStatement, decodeCursor, keyView, notFound, pageOf } from "./views";
 
 /**
@@ -56,9 +57,9 @@ async function changeLiveKey(
   c: Context<AppEnv>,
   keyId: string,
   change: D1PreparedStatement,
-  audit: Parameters<typeof auditStatement>[1],
+  audit: Parameters<typeof auditStatement>[2],
 ): Promise<void> {
-  const [result] = await c.env.DB.batch([change, auditStatement(c.env.DB, audit, { ifChanged: true })]);
+  const [result] = await c.env.DB.batch([change, auditStatement(c.env.DB, c.var.operator, audit, { ifChanged: true })]);
   if (result?.meta.changes !== 1) throw keyRevoked(keyId);
 }
 
@@ -74,15 +75,24 @@ keys.openapi(
   createRoute({
     method: "post",
     path: "/teams/{team_id}/keys",
+    operationId: "createKey",
     summary: "Mint a key for a team (the secret is in this response only)",
     request: { params: TeamParam, ...jsonBody(KeyCreateBody) },
-    responses: { 201: json(KeyCreatedSchema, "The new key, with its secret"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404] },
+    responses: {
+      201: json(KeyCreatedSchema, "The new key, with its secret"),
+      400: ERRORS[400],
+      401: ERRORS[401],
+      404: ERRORS[404],
+      409: ERRORS[409],
+    },
   }),
   async function createKey(c) {
     const { team_id } = c.req.valid("param");
     const body = { ...c.req.valid("json") };
     body.expires_at = futureExpiry(body.expires_at);
-    if (!(await getTeamRow(c.env.DB, team_id))) throw notFound("team", team_id);
+    const team = await getTeamRow(c.env.DB, team_id);
+    if (!team) throw notFound("team", team_id);
+    if (team.archived_at !== null) throw teamArchived(team_id);
     const secret = generateKey();
     const now = nowIso();
     const id = `key_${uuidv7()}`;
@@ -105,20 +115,26 @@ keys.openapi(
       previous_key_expires_at: null,
     };
     const view = keyView(row);
-    await c.env.DB.batch([
-      insertKeyStatement(c.env.DB, {
-        id,
-        teamId: team_id,
-        name: body.name,
-        keyHash: await hashKey(secret),
-        prefix: row.prefix,
-        models,
-        expiresAt: row.expires_at,
-        metadata,
-        createdAt: now,
-      }),
-      auditStatement(c.env.DB, { action: "key.create", targetType: "key", targetId: id, before: null, after: view }),
-    ]);
+    // A team archived since it was read: the migration's trigger refuses the insert.
+    try {
+      await c.env.DB.batch([
+        insertKeyStatement(c.env.DB, {
+          id,
+          teamId: team_id,
+          name: body.name,
+          keyHash: await hashKey(secret),
+          prefix: row.prefix,
+          models,
+          expiresAt: row.expires_at,
+          metadata,
+          createdAt: now,
+        }),
+        auditStatement(c.env.DB, c.var.operator, { action: "key.create", targetType: "key", targetId: id, before: null, after: view }),
+      ]);
+    } catch (err) {
+      if (isArchivedTeamInsert(err)) throw teamArchived(team_id);
+      throw err;
+    }
     return c.json({ ...view, key: secret }, 201);
   },
 );
@@ -127,6 +143,7 @@ keys.openapi(
   createRoute({
     method: "get",
     path: "/teams/{team_id}/keys",
+    operationId: "listTeamKeys",
     summary: "A team's keys, oldest first (no secrets)",
     request: { params: TeamParam, query: PageQuery },
     responses: { 200: json(page(KeySchema, "KeyPage"), "A page of keys"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404] },
@@ -159,6 +176,7 @@ keys.openapi(
   createRoute({
     method: "get",
     path: "/keys/{key_id}",
+    operationId: "getKey",
     summary: "One key (no secret)",
     request: { params: KeyParam },
     responses: { 200: json(KeySchema, "The key"), 401: ERRORS[401], 404: ERRORS[404] },
@@ -175,6 +193,7 @@ keys.openapi(
   createRoute({
     method: "patch",
     path: "/keys/{key_id}",
+    operationId: "updateKey",
     summary: "Rename a key, change its models, expiry, metadata, budget or rate limits",
     request: { params: KeyParam, ...jsonBody(KeyPatchBody) },
     responses: { 200: json(KeySchema, "The updated key"), 400: ERRORS[400], 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
@@ -222,6 +241,7 @@ keys.openapi(
   createRoute({
     method: "post",
     path: "/keys/{key_id}/rotate",
+    operationId: "rotateKey",
     summary: "Replace a key's secret; the old one works for grace_seconds more",
     description:
       "The key keeps its id. The replaced secret is then refused as `api_key_rotated`. Only one previous secret is kept: rotating again during a grace period stops the older secret at once, and it is then unknown (`invalid_api_key`).",
@@ -260,6 +280,7 @@ keys.openapi(
   createRoute({
     method: "delete",
     path: "/keys/{key_id}",
+    operationId: "revokeKey",
     summary: "Revoke a key at once (kept for the record)",
     request: { params: KeyParam },
     responses: { 200: json(KeySchema, "The revoked key"), 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },

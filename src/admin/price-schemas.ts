@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_MODEL_NAME_LENGTH } from "../metering/usage-record";
 import { decimalProblem, MAX_DECIMALS, MAX_WHOLE_DIGITS, MILLIONTHS_PER_UNIT, parseMillionths, UsdDecimal } from "../pricing/decimal";
+import { NO_CONTROL_CHARACTERS } from "./schemas";
 
 /**
  * Shapes of /admin/prices. Prices travel as decimal strings (USD per million tokens,
@@ -19,7 +20,7 @@ const ModelId = z
   .string()
   .min(1)
   .max(MAX_MODEL_NAME_LENGTH)
-  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters")
+  .regex(NO_CONTROL_CHARACTERS, "must not contain control characters")
   .regex(/^\S(.*\S)?$/su, "must not start or end with whitespace");
 
 export const PriceParam = z.object({

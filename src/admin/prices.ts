@@ -79,7 +79,13 @@ prices.openapi(
     // A version is created, never edited: target_id is the model, so ?target_id=<model> is its price history.
     await c.env.DB.batch([
       insertPriceStatement(c.env.DB, row),
-      auditStatement(c.env.DB, { action: "price.create", targetType: "price", targetId: model, before: null, after: price }),
+      auditStatement(c.env.DB, c.var.operator, {
+        action: "price.create",
+        targetType: "price",
+        targetId: model,
+        before: null,
+        after: price,
+      }),
     ]);
     forgetPrices(model);
     return c.json(price, 201);

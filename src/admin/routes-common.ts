@@ -29,6 +29,7 @@ const error = (description: string) => json(ErrorSchema, description);
 export const ERRORS = {
   400: error("Invalid body or query; `param` names the field"),
   401: error("Missing or wrong admin token"),
+  403: error("The operator's role may not do this (`forbidden`)"),
   404: error("No such team or key"),
   409: error("Conflicts with the current state"),
 } as const;

@@ -33,13 +33,16 @@ const Metadata = z
   .record(z.string(), z.unknown())
   .refine((value) => !nestsDeeperThan(value, MAX_METADATA_DEPTH), `must not nest deeper than ${MAX_METADATA_DEPTH} levels`)
   .openapi({ example: { cost_center: "cc-42" }, description: `Any JSON object, nested at most ${MAX_METADATA_DEPTH} levels deep.` });
+/**
+ * Unicode's Cc (C0, DEL, C1) refused, spelled without the `u` flag: the OpenAPI document
+ * carries the regex source, and a JSON Schema pattern has no flags (`\p{Cc}` with /u came out
+ * as the pattern "^[^\p{Cc}]*$/u", which no name matches).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+export const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
 // Names end up in terminals, CSV and audit views: no control characters.
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .regex(/^[^\p{Cc}]*$/u, "must not contain control characters");
+const name = z.string().trim().min(1).max(200).regex(NO_CONTROL_CHARACTERS, "must not contain control characters");
 const modelList = z
   .array(z.string().min(1).max(200))
   .max(100)
@@ -60,6 +63,9 @@ export const TeamSchema = z
     limits: LimitsView,
     created_at: timestamp,
     updated_at: timestamp,
+    archived_at: timestamp.nullable().openapi({
+      description: "When the team was archived (DELETE /teams/{team_id}): kept with its usage, its keys revoked; null while live.",
+    }),
   })
   .openapi("Team");
 
@@ -144,6 +150,13 @@ const cursor = z.string().min(1).optional().openapi({ description: "next_cursor 
 
 export const PageQuery = z.object({ limit, cursor });
 
+export const TeamListQuery = PageQuery.extend({
+  include_archived: z
+    .enum(["true", "false"])
+    .optional()
+    .openapi({ description: "true lists archived teams too (by default they are left out)" }),
+});
+
 export const UsageRecordSchema = z
   .object({
     request_id: z.string(),
@@ -220,16 +233,30 @@ export const AuditEntrySchema = z
   .object({
     id: z.string(),
     at: timestamp,
-    actor: z.string(),
+    actor: z.string().openapi({ description: "The operator's id (`admin` on entries older than operators, and for the ADMIN_TOKEN)" }),
+    actor_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The operator's id (`admin` for the ADMIN_TOKEN); null on older entries", example: "op_01a2db5c-…" }),
+    actor_name: z.string().nullable().openapi({ description: "The operator's name when the change was made; null on older entries" }),
     action: z.string().openapi({ example: "key.revoke" }),
-    target_type: z.enum(["team", "key", "price"]),
+    target_type: z.enum(["team", "key", "price", "operator"]),
     target_id: z.string(),
     before: z.record(z.string(), z.unknown()).nullable(),
     after: z.record(z.string(), z.unknown()).nullable(),
   })
   .openapi("AuditEntry");
 
-export const AuditQuery = z.object({ limit, cursor, target_id: z.string().min(1).optional() });
+export const AuditQuery = z.object({
+  limit,
+  cursor,
+  target_id: z.string().min(1).optional(),
+  actor: z
+    .string()
+    .min(1)
+    .optional()
+    .openapi({ description: "Entries made by this operator id (`admin`: the ADMIN_TOKEN and every older entry)" }),
+});
 
 export const page = <T extends z.ZodType>(item: T, title: string) =>
   z.object({ data: z.array(item), next_cursor: z.string().nullable() }).openapi(title);

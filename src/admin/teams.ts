@@ -8,7 +8,8 @@ import type { BudgetStatus } from "../limits/team-limits";
 import { forgetTeamKeys } from "./key-cache";
 import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
-import { PageQuery, page, TeamCreateBody, TeamParam, TeamPatchBody, TeamSchema } from "./schemas";
+import { page, TeamCreateBody, TeamListQuery, TeamParam, TeamPatchBody, TeamSchema } from "./schemas";
+import { teamArchived } from "./team-archive";
 import { auditStatement, decodeCursor, notFound, pageOf, teamView } from "./views";
 
 /** The team budget's current spend, from the team's object; null without a budget or when it cannot be asked. */
@@ -31,6 +32,7 @@ teams.openapi(
   createRoute({
     method: "post",
     path: "/teams",
+    operationId: "createTeam",
     summary: "Create a team",
     request: jsonBody(TeamCreateBody),
     responses: { 201: json(TeamSchema, "The new team"), 400: ERRORS[400], 401: ERRORS[401], 409: ERRORS[409] },
@@ -46,12 +48,19 @@ teams.openapi(
       limits: null,
       created_at: now,
       updated_at: now,
+      archived_at: null,
     };
     const team = teamView(row);
     try {
       await c.env.DB.batch([
         insertTeamStatement(c.env.DB, row),
-        auditStatement(c.env.DB, { action: "team.create", targetType: "team", targetId: row.id, before: null, after: team }),
+        auditStatement(c.env.DB, c.var.operator, {
+          action: "team.create",
+          targetType: "team",
+          targetId: row.id,
+          before: null,
+          after: team,
+        }),
       ]);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken(body.name);
@@ -65,13 +74,14 @@ teams.openapi(
   createRoute({
     method: "get",
     path: "/teams",
-    summary: "List teams, oldest first",
-    request: { query: PageQuery },
+    operationId: "listTeams",
+    summary: "List teams, oldest first (archived ones with include_archived=true)",
+    request: { query: TeamListQuery },
     responses: { 200: json(page(TeamSchema, "TeamPage"), "A page of teams"), 400: ERRORS[400], 401: ERRORS[401] },
   }),
   async function listAllTeams(c) {
-    const { limit, cursor } = c.req.valid("query");
-    const rows = await listTeams(c.env.DB, limit + 1, decodeCursor(cursor));
+    const { limit, cursor, include_archived } = c.req.valid("query");
+    const rows = await listTeams(c.env.DB, limit + 1, decodeCursor(cursor), include_archived === "true");
     const spend = await Promise.all(rows.slice(0, limit).map((row) => teamSpend(c.env, row)));
     return c.json(
       pageOf(
@@ -89,6 +99,7 @@ teams.openapi(
   createRoute({
     method: "get",
     path: "/teams/{team_id}",
+    operationId: "getTeam",
     summary: "One team",
     request: { params: TeamParam },
     responses: { 200: json(TeamSchema, "The team"), 401: ERRORS[401], 404: ERRORS[404] },
@@ -105,6 +116,7 @@ teams.openapi(
   createRoute({
     method: "patch",
     path: "/teams/{team_id}",
+    operationId: "updateTeam",
     summary: "Rename a team, replace its metadata, set or remove its budget and rate limits",
     description:
       "A budget or limit change reaches every isolate within the key cache's 5 s (at once on the isolate that answered). Spend so far is kept when a budget changes.",
@@ -116,6 +128,7 @@ teams.openapi(
     const body = c.req.valid("json");
     const before = await getTeamRow(c.env.DB, team_id);
     if (!before) throw notFound("team", team_id);
+    if (before.archived_at !== null) throw teamArchived(team_id);
     // Nothing to change: nothing written, nothing audited.
     if (Object.values(body).every((value) => value === undefined)) return c.json(teamView(before, await teamSpend(c.env, before)), 200);
     const row: TeamRow = {
@@ -128,10 +141,17 @@ teams.openapi(
     };
     const team = teamView(row);
     try {
-      await c.env.DB.batch([
+      const [updated] = await c.env.DB.batch([
         updateTeamStatement(c.env.DB, row),
-        auditStatement(c.env.DB, { action: "team.update", targetType: "team", targetId: team_id, before: teamView(before), after: team }),
+        auditStatement(
+          c.env.DB,
+          c.var.operator,
+          { action: "team.update", targetType: "team", targetId: team_id, before: teamView(before), after: team },
+          // Archived since it was read: no row changed, no entry written, and the 409 it would have got a moment later.
+          { ifChanged: true },
+        ),
       ]);
+      if (updated?.meta.changes !== 1) throw teamArchived(team_id);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken(row.name);
       throw err;

@@ -6,6 +6,7 @@ import type { TeamRow } from "../db/teams";
 import { GatewayError } from "../errors";
 import type { BudgetStatus } from "../limits/team-limits";
 import { budgetView, limitsView } from "./limit-views";
+import type { Operator } from "./operator";
 import type { KeySchema, TeamSchema } from "./schemas";
 
 export type TeamView = z.infer<typeof TeamSchema>;
@@ -21,6 +22,7 @@ export function teamView(row: TeamRow, spend: BudgetStatus | null = null): TeamV
     limits: limitsView(row.limits),
     created_at: row.created_at,
     updated_at: row.updated_at,
+    archived_at: row.archived_at,
   };
 }
 
@@ -83,19 +85,25 @@ export function pageOf<Row, Item>(
   return { data: kept.map(view), next_cursor: more && last !== undefined ? encodeCursor(position(last)) : null };
 }
 
+export type AuditTarget = "team" | "key" | "price" | "operator";
+
 /**
- * The audit entry of a change, for the same batch as the change. With `ifChanged`
- * it is written only if the statement before it changed a row (see insertAuditIfChangedStatement).
+ * The audit entry of a change, for the same batch as the change, naming the operator who
+ * made it (its id, and its name as it is now). With `ifChanged` it is written only if the
+ * statement before it changed a row (see insertAuditIfChangedStatement).
  */
 export function auditStatement(
   db: D1Database,
-  change: { action: string; targetType: "team" | "key" | "price"; targetId: string; before: object | null; after: object | null },
+  actor: Operator,
+  change: { action: string; targetType: AuditTarget; targetId: string; before: object | null; after: object | null },
   options: { ifChanged?: boolean } = {},
 ): D1PreparedStatement {
   const entry: AuditRow = {
     id: uuidv7(),
     at: new Date().toISOString(),
-    actor: "admin",
+    actor: actor.id,
+    actor_id: actor.id,
+    actor_name: actor.name,
     action: change.action,
     target_type: change.targetType,
     target_id: change.targetId,

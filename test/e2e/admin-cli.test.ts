@@ -2,31 +2,11 @@
  * The operator CLI (`npm run admin -- …`, scripts/admin-cli.mjs) against the
  * running gateway: what an operator types, what they see, what it exits with.
  */
-import { execFile } from "node:child_process";
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { createTeamAndKey, waitForLedger } from "./helpers/admin";
-import { e2e, GATEWAY_V1 } from "./helpers/env";
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const decoder = new TextDecoder();
-  return new Promise((resolve) => {
-    execFile(
-      "node",
-      ["scripts/admin-cli.mjs", ...args],
-      { encoding: "buffer", timeout: 30_000, env: { ...process.env, TGW_URL: e2e.gatewayUrl, TGW_ADMIN_TOKEN: e2e.adminToken, ...env } },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) });
-      },
-    );
-  });
-}
+import { cli } from "./helpers/cli";
+import { GATEWAY_V1 } from "./helpers/env";
 
 const KEY = /tgw_[0-9A-Za-z]{38}/g;
 const name = (label: string) => `cli ${label} ${crypto.randomUUID().slice(0, 8)}`;
@@ -78,7 +58,7 @@ describe("operator CLI", () => {
     const run = await cli(["usage", "--group-by", "team,model", "--csv"]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split("\r\n")[0]).toBe(
-      "team_id,model,requests,prompt_tokens,completion_tokens,total_tokens,cached_tokens,reasoning_tokens",
+      "team_id,team_name,model,requests,prompt_tokens,completion_tokens,total_tokens,cached_tokens,reasoning_tokens,cost_micro_usd,unpriced_requests",
     );
   });
 
@@ -94,7 +74,8 @@ describe("operator CLI", () => {
     const [record] = await waitForLedger(key.keyId, refused.headers.get("x-request-id") as string);
     const run = await cli(["usage", "--key", key.keyId, "--group-by", "model", "--csv"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.split("\r\n")[1]).toBe(`'${record?.model},1,0,0,0,0,0`);
+    // The made-up model has no price: cost 0, one unpriced request.
+    expect(run.stdout.split("\r\n")[1]).toBe(`'${record?.model},1,0,0,0,0,0,0,1`);
   });
 
   it("defuses formula cells in --csv even when the gateway it talks to sent them live (an older gateway)", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BOOTSTRAP_OWNER } from "../../src/admin/operator";
 import { MAX_GRACE_SECONDS } from "../../src/admin/schemas";
 import { auditStatement } from "../../src/admin/views";
 import { displayPrefix, hashKey, isWellFormedKey } from "../../src/auth/key-format";
@@ -515,7 +516,12 @@ describe("changes racing a revoke", () => {
     const now = new Date().toISOString();
     const [rotate, audited] = await env.DB.batch([
       rotateKeyStatement(env.DB, key.id, { keyHash: "0".repeat(64), prefix: "tgw_zzzzzz", previousExpiresAt: now }, now),
-      auditStatement(env.DB, { action: "key.rotate", targetType: "key", targetId: key.id, before: null, after: null }, { ifChanged: true }),
+      auditStatement(
+        env.DB,
+        BOOTSTRAP_OWNER,
+        { action: "key.rotate", targetType: "key", targetId: key.id, before: null, after: null },
+        { ifChanged: true },
+      ),
     ]);
     expect([rotate?.meta.changes, audited?.meta.changes]).toEqual([0, 0]);
     expect(await auditActions(key.id)).toEqual(["key.revoke", "key.create"]);

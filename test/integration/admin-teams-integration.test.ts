@@ -53,6 +53,7 @@ function everyRoute(teamId: string, keyId: string): [string, string, unknown?][]
     ["GET", "/usage/events"],
     ["GET", "/usage?group_by=team"],
     ["GET", "/audit"],
+    ["GET", "/exports"],
     ["GET", "/openapi.json"],
   ];
 }
@@ -105,7 +106,7 @@ describe("admin authentication", () => {
 });
 
 describe("teams", () => {
-  it("creates a team with 201 and returns {id, name, metadata, budget, limits, created_at, updated_at}", async () => {
+  it("creates a team with 201 and returns {id, name, metadata, budget, limits, created_at, updated_at, archived_at}", async () => {
     const name = teamName("Search");
     const res = await adminCall("POST", "/teams", { name, metadata: { cost_center: "cc-42", tags: ["a"] } });
     expect(res.status).toBe(201);
@@ -119,6 +120,7 @@ describe("teams", () => {
       limits: null,
       created_at: expect.stringMatching(ISO),
       updated_at: team.created_at,
+      archived_at: null,
     });
     expect(Math.abs(Date.parse(team.created_at) - Date.now())).toBeLessThan(60_000);
   });
@@ -320,6 +322,7 @@ describe("GET /admin/openapi.json", () => {
         "GET /teams",
         "GET /teams/{team_id}",
         "PATCH /teams/{team_id}",
+        "DELETE /teams/{team_id}",
         "POST /teams/{team_id}/keys",
         "GET /teams/{team_id}/keys",
         "GET /keys",
@@ -335,6 +338,12 @@ describe("GET /admin/openapi.json", () => {
         "PUT /prices/{model}",
         "GET /prices",
         "GET /prices/{model}",
+        "GET /exports",
+        "POST /operators",
+        "GET /operators",
+        "GET /operators/{operator_id}",
+        "POST /operators/{operator_id}/rotate",
+        "DELETE /operators/{operator_id}",
       ].sort(),
     );
     for (const methods of Object.values(doc.paths)) {
@@ -395,7 +404,16 @@ describe("GET /admin/openapi.json", () => {
     expect(createKey.parameters).toEqual([expect.objectContaining({ name: "team_id", in: "path", required: true })]);
 
     const summary = doc.paths["/usage"]?.get as { parameters: { name: string; in: string; schema: Record<string, unknown> }[] };
-    expect(summary.parameters.map((p) => p.name).sort()).toEqual(["cursor", "format", "from", "group_by", "key_id", "limit", "team_id", "to"]);
+    expect(summary.parameters.map((p) => p.name).sort()).toEqual([
+      "cursor",
+      "format",
+      "from",
+      "group_by",
+      "key_id",
+      "limit",
+      "team_id",
+      "to",
+    ]);
     expect(summary.parameters.every((p) => p.in === "query")).toBe(true);
     expect(JSON.stringify(summary.parameters.find((p) => p.name === "format"))).toContain('"csv"');
     const events = doc.paths["/usage/events"]?.get as { parameters: { name: string; schema: Record<string, unknown> }[] };
