@@ -1,4 +1,5 @@
 import type { RateLimits } from "./policy";
+import type { WindowState } from "./rate-window";
 
 /** One limit's figures for OpenAI's x-ratelimit-* headers. */
 export interface RateFigure {
@@ -15,8 +16,7 @@ export interface RateLimitState {
 
 interface ScopeWindow {
   limits: RateLimits;
-  /** Requests in the window, oldest first, with their (reserved or settled) tokens. */
-  events: { at_ms: number; tokens: number }[];
+  state: WindowState;
 }
 
 function tightest(figures: RateFigure[]): RateFigure | null {
@@ -27,14 +27,13 @@ function tightest(figures: RateFigure[]): RateFigure | null {
 export function rateLimitState(windows: ScopeWindow[], nowMs: number, windowMs: number): RateLimitState | null {
   const requests: RateFigure[] = [];
   const tokens: RateFigure[] = [];
-  for (const { limits, events } of windows) {
-    const resetMs = events.length === 0 ? 0 : Math.max(0, (events.at(-1)?.at_ms ?? nowMs) + windowMs - nowMs);
+  for (const { limits, state } of windows) {
+    const resetMs = state.newestAt === null ? 0 : Math.max(0, state.newestAt + windowMs - nowMs);
     if (limits.requestsPerMinute !== null) {
-      requests.push({ limit: limits.requestsPerMinute, remaining: Math.max(0, limits.requestsPerMinute - events.length), resetMs });
+      requests.push({ limit: limits.requestsPerMinute, remaining: Math.max(0, limits.requestsPerMinute - state.requests), resetMs });
     }
     if (limits.tokensPerMinute !== null) {
-      const used = events.reduce((sum, event) => sum + event.tokens, 0);
-      tokens.push({ limit: limits.tokensPerMinute, remaining: Math.max(0, limits.tokensPerMinute - used), resetMs });
+      tokens.push({ limit: limits.tokensPerMinute, remaining: Math.max(0, limits.tokensPerMinute - state.tokens), resetMs });
     }
   }
   if (requests.length === 0 && tokens.length === 0) return null;

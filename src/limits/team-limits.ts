@@ -3,9 +3,9 @@ import type { Env } from "../env";
 import { type BudgetPeriod, periodKey, periodResetsAt } from "./periods";
 import type { ScopePolicy } from "./policy";
 import { type RateLimitState, rateLimitState } from "./rate-state";
+import { RateWindows, WINDOW_MS } from "./rate-window";
 
-/** The sliding window of the rate limits. */
-export const WINDOW_MS = 60_000;
+export { WINDOW_MS } from "./rate-window";
 /**
  * A reservation whose request was never settled (neither by the gateway, nor by the
  * queue consumer, nor by the interrupted sweep) is settled at its worst case after
@@ -58,6 +58,9 @@ interface ReservationRow extends Record<string, SqlStorageValue> {
  */
 export class TeamLimits extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly windows: RateWindows;
+  /** Set once this instance has made sure an alarm is scheduled (no storage read per reservation). */
+  private alarmScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -68,10 +71,8 @@ export class TeamLimits extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS reservations (request_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, cost INTEGER NOT NULL,
         tokens INTEGER NOT NULL, budgets TEXT NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS reservations_created ON reservations(created_ms);
-      CREATE TABLE IF NOT EXISTS window_events (scope TEXT NOT NULL, at_ms INTEGER NOT NULL, request_id TEXT NOT NULL,
-        tokens INTEGER NOT NULL, PRIMARY KEY (scope, at_ms, request_id)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS window_events_request ON window_events(request_id);
     `);
+    this.windows = new RateWindows(this.sql);
   }
 
   reserve(request: ReserveRequest): ReserveResult {
@@ -79,10 +80,7 @@ export class TeamLimits extends DurableObject<Env> {
     if (this.sql.exec("SELECT 1 FROM reservations WHERE request_id = ?", requestId).toArray().length > 0) {
       return { ok: true, rate: this.rate(scopes, nowMs) };
     }
-    const windowStart = nowMs - WINDOW_MS;
-    this.sql.exec("DELETE FROM window_events WHERE at_ms <= ?", windowStart);
-
-    const refusal = this.firstRefusal(request, windowStart);
+    const refusal = this.firstRefusal(request);
     if (refusal) return { ok: false, ...refusal, rate: this.rate(scopes, nowMs) };
 
     const budgets: [string, string][] = [];
@@ -98,7 +96,7 @@ export class TeamLimits extends DurableObject<Env> {
           request.costMicroUsd,
         );
       }
-      if (limits) this.sql.exec("INSERT INTO window_events VALUES (?, ?, ?, ?)", scope, nowMs, requestId, request.tokens);
+      if (limits) this.windows.add(scope, nowMs, requestId, request.tokens);
     }
     this.sql.exec(
       "INSERT INTO reservations (request_id, created_ms, cost, tokens, budgets) VALUES (?, ?, ?, ?, ?)",
@@ -108,7 +106,10 @@ export class TeamLimits extends DurableObject<Env> {
       request.tokens,
       JSON.stringify(budgets),
     );
-    void this.ensureAlarm(nowMs);
+    if (!this.alarmScheduled) {
+      this.alarmScheduled = true;
+      void this.ensureAlarm(nowMs);
+    }
     return { ok: true, rate: this.rate(scopes, nowMs) };
   }
 
@@ -127,7 +128,7 @@ export class TeamLimits extends DurableObject<Env> {
         request.costMicroUsd,
       );
     }
-    this.sql.exec("UPDATE window_events SET tokens = ? WHERE request_id = ?", request.tokens, request.requestId);
+    this.windows.settle(request.requestId, request.tokens);
     this.sql.exec("DELETE FROM reservations WHERE request_id = ?", request.requestId);
     return true;
   }
@@ -167,6 +168,7 @@ export class TeamLimits extends DurableObject<Env> {
     for (const row of stale) this.settle({ requestId: row.request_id, costMicroUsd: row.cost, tokens: row.tokens });
     if (stale.length > 0) console.warn(JSON.stringify({ message: "stale reservations settled at their worst case", count: stale.length }));
     const open = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n;
+    this.alarmScheduled = open > 0;
     if (open > 0) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
   }
 
@@ -174,7 +176,7 @@ export class TeamLimits extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nowMs + ALARM_EVERY_MS);
   }
 
-  private firstRefusal(request: ReserveRequest, windowStart: number): Omit<Extract<ReserveResult, { ok: false }>, "ok" | "rate"> | null {
+  private firstRefusal(request: ReserveRequest): Omit<Extract<ReserveResult, { ok: false }>, "ok" | "rate"> | null {
     for (const { scope, budget, limits } of request.scopes) {
       if (budget) {
         const key = periodKey(budget.period, request.nowMs);
@@ -187,31 +189,11 @@ export class TeamLimits extends DurableObject<Env> {
         }
       }
       if (!limits) continue;
-      const events = this.sql
-        .exec<{ at_ms: number; tokens: number }>(
-          "SELECT at_ms, tokens FROM window_events WHERE scope = ? AND at_ms > ? ORDER BY at_ms",
-          scope,
-          windowStart,
-        )
-        .toArray();
-      if (limits.requestsPerMinute !== null && events.length + 1 > limits.requestsPerMinute) {
-        // A slot frees when the oldest request in the window leaves it.
-        const frees = (events[events.length - limits.requestsPerMinute]?.at_ms ?? request.nowMs) + WINDOW_MS;
-        return { refusal: "requests", scope, retryAfterMs: Math.max(1, frees - request.nowMs) };
-      }
-      if (limits.tokensPerMinute !== null) {
-        let used = events.reduce((sum, event) => sum + event.tokens, 0);
-        if (used + request.tokens > limits.tokensPerMinute) {
-          let frees = request.nowMs + WINDOW_MS;
-          for (const event of events) {
-            used -= event.tokens;
-            if (used + request.tokens <= limits.tokensPerMinute) {
-              frees = event.at_ms + WINDOW_MS;
-              break;
-            }
-          }
-          return { refusal: "tokens", scope, retryAfterMs: Math.max(1, frees - request.nowMs) };
-        }
+      const state = this.windows.current(scope, request.nowMs);
+      const retryAfterMs = this.windows.retryAfterMs(scope, limits, state, request.tokens, request.nowMs);
+      if (retryAfterMs !== null) {
+        const refusal = limits.requestsPerMinute !== null && state.requests + 1 > limits.requestsPerMinute ? "requests" : "tokens";
+        return { refusal, scope, retryAfterMs };
       }
     }
     return null;
@@ -219,19 +201,9 @@ export class TeamLimits extends DurableObject<Env> {
 
   /** The rate-limit headers' figures: of all scopes with a limit, the tightest. */
   private rate(scopes: ScopePolicy[], nowMs: number): RateLimitState | null {
-    const windowStart = nowMs - WINDOW_MS;
     const windows = scopes
       .filter((scope) => scope.limits !== null)
-      .map((scope) => {
-        const events = this.sql
-          .exec<{ at_ms: number; tokens: number }>(
-            "SELECT at_ms, tokens FROM window_events WHERE scope = ? AND at_ms > ? ORDER BY at_ms",
-            scope.scope,
-            windowStart,
-          )
-          .toArray();
-        return { limits: scope.limits as NonNullable<ScopePolicy["limits"]>, events };
-      });
+      .map((scope) => ({ limits: scope.limits as NonNullable<ScopePolicy["limits"]>, state: this.windows.current(scope.scope, nowMs) }));
     return rateLimitState(windows, nowMs, WINDOW_MS);
   }
 }

@@ -1,4 +1,4 @@
-import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { ScopePolicy } from "../../src/limits/policy";
 import { STALE_RESERVATION_MS, WINDOW_MS } from "../../src/limits/team-limits";
@@ -162,5 +162,27 @@ describe("TeamLimits rate limits", () => {
     expect((await stub.reserve({ requestId: "same", nowMs: NOW, scopes, costMicroUsd: 0, tokens: 1 })).ok).toBe(true);
     expect((await stub.reserve({ requestId: "same", nowMs: NOW + 5, scopes, costMicroUsd: 0, tokens: 1 })).ok).toBe(true);
     expect((await stub.reserve({ requestId: "other", nowMs: NOW + 5, scopes, costMicroUsd: 0, tokens: 1 })).ok).toBe(false);
+  });
+});
+
+describe("TeamLimits window totals", () => {
+  it("keep each scope's running request and token totals equal to its rows, through expiry and settles", async () => {
+    const stub = limiter();
+    const scopes = [keyLimits("key_1", 1000, 1_000_000), { scope: "team", budget: null, limits: { requestsPerMinute: 1000, tokensPerMinute: null } }];
+    for (let i = 0; i < 120; i++) {
+      await stub.reserve({ requestId: `w${i}`, nowMs: NOW + i * 1000, scopes, costMicroUsd: 0, tokens: 100 + i });
+      if (i % 3 === 0) await stub.settle({ requestId: `w${i}`, costMicroUsd: 0, tokens: i });
+    }
+    const last = await stub.reserve({ requestId: "last", nowMs: NOW + 120_000, scopes, costMicroUsd: 0, tokens: 7 });
+
+    const { totals, recount } = await runInDurableObject(stub, (_instance, state) => ({
+      totals: state.storage.sql.exec("SELECT scope, requests, tokens FROM window_totals ORDER BY scope").toArray(),
+      recount: state.storage.sql
+        .exec("SELECT scope, COUNT(*) AS requests, SUM(tokens) AS tokens FROM window_events GROUP BY scope ORDER BY scope")
+        .toArray(),
+    }));
+    expect(totals).toEqual(recount);
+    // 60 requests in the window (t+61 s … t+120 s), the one just admitted included.
+    expect(last).toMatchObject({ ok: true, rate: { requests: { limit: 1000, remaining: 1000 - 60 } } });
   });
 });
