@@ -85,3 +85,8 @@ export async function buildGatewayNoStarted() {
 export function buildFaultyGateway() {
   return bundle("bench/soak/faulty-worker.ts");
 }
+
+/** The worker that calls one team's TeamLimits object over RPC, for `npm run bench:limits` (bench/workers/limits-driver.ts). */
+export function buildLimitsDriver() {
+  return bundle("bench/workers/limits-driver.ts");
+}

@@ -65,3 +65,33 @@ export function memory(pid) {
   const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
 }
+
+/** Run time and run-queue wait (ns, schedstat) of each thread of `pid` alive now, by thread id, with its name. */
+export function threadSample(pid) {
+  const threads = new Map();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ").map(Number);
+      const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim();
+      threads.set(task, { comm, runNs, waitNs });
+    } catch {
+      // thread exited between readdir and read
+    }
+  }
+  return { threads, at: performance.now() };
+}
+
+/**
+ * The busiest thread between two samples: its name, its share of one core over the
+ * interval, and the share it spent runnable but waiting for a core (other processes).
+ */
+export function busiestThread(before, after) {
+  const wallNs = (after.at - before.at) * 1e6;
+  let best = { comm: null, coreShare: 0, waitShare: 0 };
+  for (const [tid, t] of after.threads) {
+    const was = before.threads.get(tid);
+    const share = (t.runNs - (was?.runNs ?? 0)) / wallNs;
+    if (share > best.coreShare) best = { tid, comm: t.comm, coreShare: share, waitShare: (t.waitNs - (was?.waitNs ?? 0)) / wallNs };
+  }
+  return best;
+}
