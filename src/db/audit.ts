@@ -14,23 +14,25 @@ export interface AuditRow {
   after: string | null;
 }
 
+const AUDIT_COLUMNS = "id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after";
+
+function auditValues(entry: AuditRow): (string | null)[] {
+  return [
+    entry.id,
+    entry.at,
+    entry.actor,
+    entry.actor_id,
+    entry.actor_name,
+    entry.action,
+    entry.target_type,
+    entry.target_id,
+    entry.before,
+    entry.after,
+  ];
+}
+
 export function insertAuditStatement(db: D1Database, entry: AuditRow): D1PreparedStatement {
-  return db
-    .prepare(
-      "INSERT INTO audit_log (id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(
-      entry.id,
-      entry.at,
-      entry.actor,
-      entry.actor_id,
-      entry.actor_name,
-      entry.action,
-      entry.target_type,
-      entry.target_id,
-      entry.before,
-      entry.after,
-    );
+  return db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).bind(...auditValues(entry));
 }
 
 /**
@@ -39,22 +41,8 @@ export function insertAuditStatement(db: D1Database, entry: AuditRow): D1Prepare
  */
 export function insertAuditIfChangedStatement(db: D1Database, entry: AuditRow): D1PreparedStatement {
   return db
-    .prepare(
-      `INSERT INTO audit_log (id, at, actor, actor_id, actor_name, action, target_type, target_id, before, after)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`,
-    )
-    .bind(
-      entry.id,
-      entry.at,
-      entry.actor,
-      entry.actor_id,
-      entry.actor_name,
-      entry.action,
-      entry.target_type,
-      entry.target_id,
-      entry.before,
-      entry.after,
-    );
+    .prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1`)
+    .bind(...auditValues(entry));
 }
 
 /**

@@ -1,32 +1,12 @@
+import { COLUMNS } from "./usage-events";
+
 /**
  * Queries of the export and retention jobs: raw rows of one hour, the hours still to
  * export, and the ledger_exports table (migrations/0007_ledger_exports.sql).
  */
 
-/** Every column of a raw row, in the order exports write them (schema v1). */
-export const EXPORT_COLUMNS = [
-  "request_id",
-  "team_id",
-  "key_id",
-  "endpoint",
-  "model",
-  "stream",
-  "status",
-  "outcome",
-  "finish_reason",
-  "prompt_tokens",
-  "completion_tokens",
-  "total_tokens",
-  "cached_tokens",
-  "reasoning_tokens",
-  "usage_source",
-  "started_at",
-  "ttfb_ms",
-  "duration_ms",
-  "cost_micro_usd",
-  "price_id",
-  "recorded_at",
-] as const;
+/** Every column of a raw row, in the order exports write them (schema v1): the record's, then when it landed. */
+export const EXPORT_COLUMNS = [...COLUMNS, "recorded_at"] as const;
 
 export type RawLedgerRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
 

@@ -1,6 +1,7 @@
 import type { PricedRecord, StartedNote } from "../metering/usage-record";
 
-const COLUMNS = [
+/** Every column a record is written with, in the table's order. */
+export const COLUMNS = [
   "request_id",
   "team_id",
   "key_id",
