@@ -168,7 +168,10 @@ describe("TeamLimits rate limits", () => {
 describe("TeamLimits window totals", () => {
   it("keep each scope's running request and token totals equal to its rows, through expiry and settles", async () => {
     const stub = limiter();
-    const scopes = [keyLimits("key_1", 1000, 1_000_000), { scope: "team", budget: null, limits: { requestsPerMinute: 1000, tokensPerMinute: null } }];
+    const scopes = [
+      keyLimits("key_1", 1000, 1_000_000),
+      { scope: "team", budget: null, limits: { requestsPerMinute: 1000, tokensPerMinute: null } },
+    ];
     for (let i = 0; i < 120; i++) {
       await stub.reserve({ requestId: `w${i}`, nowMs: NOW + i * 1000, scopes, costMicroUsd: 0, tokens: 100 + i });
       if (i % 3 === 0) await stub.settle({ requestId: `w${i}`, costMicroUsd: 0, tokens: i });
