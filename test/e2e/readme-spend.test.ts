@@ -66,7 +66,8 @@ it("runs the README's Spend control examples: budgets and limits set and removed
 });
 
 it("runs the README's Metering example: GET /admin/health and POST /admin/usage/replay", async () => {
-  const blocks = await readmeBlocks("Metering");
+  // The Metering section also holds the exports subsection's blocks: this one is the health and replay block.
+  const blocks = (await readmeBlocks("Metering")).filter((block) => block.includes("/admin/health"));
   expect(blocks).toHaveLength(1);
   const { code, stdout, stderr } = await sh(
     `set -e\n${asRun(blocks[0] as string).replaceAll("curl -s ", "curl -s --fail-with-body -w '\\n' ")}`,
