@@ -27,7 +27,8 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts"],
       // Node-side client tests against a real `wrangler dev`: `npm run test:e2e` (vitest.e2e.config.ts).
-      exclude: [...configDefaults.exclude, "test/e2e/**"],
+      // The dashboard in Chromium against `wrangler dev`: `npm run test:browser` (vitest.browser.config.ts).
+      exclude: [...configDefaults.exclude, "test/e2e/**", "test/browser/**"],
       setupFiles: ["./test/helpers/apply-migrations.ts"],
       testTimeout: 15_000,
     },

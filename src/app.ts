@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { admin } from "./admin";
 import { gatewayKeyAuth } from "./auth/gateway-key-auth";
+import { dashboard } from "./dashboard";
 import type { AppEnv } from "./env";
 import { errorResponse, GatewayError } from "./errors";
 import { metering } from "./metering/meter";
@@ -19,6 +20,7 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.use("/v1/*", gatewayKeyAuth(), metering());
 app.route("/v1", dataPlane);
 app.route("/admin", admin);
+app.route("/dashboard", dashboard);
 
 // Returned, not thrown: a thrown error here skips the metering middleware's epilogue.
 app.notFound((c) =>

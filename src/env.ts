@@ -18,6 +18,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Cloudflare Access sign-in to /admin (both needed): the team domain (`team.cloudflareaccess.com`) and the application's AUD tag. */
   ACCESS_TEAM_DOMAIN?: string;
+  /** Secret. Signs /dashboard session cookies; unset, a key is derived from ADMIN_TOKEN (HKDF). */
+  DASHBOARD_SESSION_SECRET?: string;
   ACCESS_AUD?: string;
   MAX_REQUEST_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
