@@ -1,4 +1,5 @@
 // Bundles the workers under test with esbuild, the way wrangler would for workerd.
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -37,6 +38,21 @@ function noStartedNote() {
   return { plugin, applied: () => aliased > 0 };
 }
 
+/**
+ * wrangler.toml's `[[rules]] type = "Text"` (the dashboard's CSS and JS, served by the Worker):
+ * the same files imported as strings, as wrangler bundles them.
+ */
+const TEXT_MODULES = /(\.min\.js|\.css|[\\/]static[\\/][^\\/]+\.js)$/;
+const textModules = {
+  name: "wrangler-text-rules",
+  setup(build) {
+    build.onLoad({ filter: TEXT_MODULES }, async (args) => ({
+      contents: await readFile(args.path, "utf8"),
+      loader: "text",
+    }));
+  },
+};
+
 async function bundle(entry, { define = {}, plugins = [] } = {}) {
   const result = await esbuild.build({
     entryPoints: [path.join(ROOT, entry)],
@@ -48,7 +64,7 @@ async function bundle(entry, { define = {}, plugins = [] } = {}) {
     conditions: ["workerd", "worker", "browser"],
     external: ["cloudflare:*", "node:*"],
     define,
-    plugins,
+    plugins: [textModules, ...plugins],
     logLevel: "error",
   });
   return result.outputFiles[0].text;
