@@ -47,7 +47,8 @@ export class RateWindows {
     return { requests: totals?.requests ?? 0, tokens: totals?.tokens ?? 0, newestAt: newest?.at_ms ?? null };
   }
 
-  add(scope: string, nowMs: number, requestId: string, tokens: number): void {
+  /** Adds a request to the scope's window; returns the window after it (`before` as `current` gave it). */
+  add(scope: string, nowMs: number, requestId: string, tokens: number, before: WindowState): WindowState {
     this.sql.exec("INSERT INTO window_events VALUES (?, ?, ?, ?)", scope, nowMs, requestId, tokens);
     this.sql.exec(
       `INSERT INTO window_totals VALUES (?1, 1, ?2)
@@ -55,6 +56,7 @@ export class RateWindows {
       scope,
       tokens,
     );
+    return { requests: before.requests + 1, tokens: before.tokens + tokens, newestAt: Math.max(before.newestAt ?? nowMs, nowMs) };
   }
 
   /** The request's tokens become its actual count, in every window it is still in. */

@@ -3,7 +3,7 @@ import type { Env } from "../env";
 import { type BudgetPeriod, periodKey, periodResetsAt } from "./periods";
 import type { ScopePolicy } from "./policy";
 import { type RateLimitState, rateLimitState } from "./rate-state";
-import { RateWindows, WINDOW_MS } from "./rate-window";
+import { RateWindows, WINDOW_MS, type WindowState } from "./rate-window";
 
 export { WINDOW_MS } from "./rate-window";
 /**
@@ -77,11 +77,20 @@ export class TeamLimits extends DurableObject<Env> {
 
   reserve(request: ReserveRequest): ReserveResult {
     const { requestId, nowMs, scopes } = request;
+    // Each limited scope's window is read once per reservation: the check, the write and the headers share it.
+    const states = new Map<string, WindowState>();
+    const windowOf = (scope: string): WindowState => {
+      const known = states.get(scope);
+      if (known) return known;
+      const state = this.windows.current(scope, nowMs);
+      states.set(scope, state);
+      return state;
+    };
     if (this.sql.exec("SELECT 1 FROM reservations WHERE request_id = ?", requestId).toArray().length > 0) {
-      return { ok: true, rate: this.rate(scopes, nowMs) };
+      return { ok: true, rate: this.rate(scopes, nowMs, windowOf) };
     }
-    const refusal = this.firstRefusal(request);
-    if (refusal) return { ok: false, ...refusal, rate: this.rate(scopes, nowMs) };
+    const refusal = this.firstRefusal(request, windowOf);
+    if (refusal) return { ok: false, ...refusal, rate: this.rate(scopes, nowMs, windowOf) };
 
     const budgets: [string, string][] = [];
     for (const { scope, budget, limits } of scopes) {
@@ -96,7 +105,7 @@ export class TeamLimits extends DurableObject<Env> {
           request.costMicroUsd,
         );
       }
-      if (limits) this.windows.add(scope, nowMs, requestId, request.tokens);
+      if (limits) states.set(scope, this.windows.add(scope, nowMs, requestId, request.tokens, windowOf(scope)));
     }
     this.sql.exec(
       "INSERT INTO reservations (request_id, created_ms, cost, tokens, budgets) VALUES (?, ?, ?, ?, ?)",
@@ -110,7 +119,7 @@ export class TeamLimits extends DurableObject<Env> {
       this.alarmScheduled = true;
       void this.ensureAlarm(nowMs);
     }
-    return { ok: true, rate: this.rate(scopes, nowMs) };
+    return { ok: true, rate: this.rate(scopes, nowMs, windowOf) };
   }
 
   /** The reservation becomes the request's real cost and tokens. Idempotent: a second settle finds nothing to do. */
@@ -176,7 +185,10 @@ export class TeamLimits extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(nowMs + ALARM_EVERY_MS);
   }
 
-  private firstRefusal(request: ReserveRequest): Omit<Extract<ReserveResult, { ok: false }>, "ok" | "rate"> | null {
+  private firstRefusal(
+    request: ReserveRequest,
+    windowOf: (scope: string) => WindowState,
+  ): Omit<Extract<ReserveResult, { ok: false }>, "ok" | "rate"> | null {
     for (const { scope, budget, limits } of request.scopes) {
       if (budget) {
         const key = periodKey(budget.period, request.nowMs);
@@ -189,7 +201,7 @@ export class TeamLimits extends DurableObject<Env> {
         }
       }
       if (!limits) continue;
-      const state = this.windows.current(scope, request.nowMs);
+      const state = windowOf(scope);
       const retryAfterMs = this.windows.retryAfterMs(scope, limits, state, request.tokens, request.nowMs);
       if (retryAfterMs !== null) {
         const refusal = limits.requestsPerMinute !== null && state.requests + 1 > limits.requestsPerMinute ? "requests" : "tokens";
@@ -200,10 +212,10 @@ export class TeamLimits extends DurableObject<Env> {
   }
 
   /** The rate-limit headers' figures: of all scopes with a limit, the tightest. */
-  private rate(scopes: ScopePolicy[], nowMs: number): RateLimitState | null {
+  private rate(scopes: ScopePolicy[], nowMs: number, windowOf: (scope: string) => WindowState): RateLimitState | null {
     const windows = scopes
       .filter((scope) => scope.limits !== null)
-      .map((scope) => ({ limits: scope.limits as NonNullable<ScopePolicy["limits"]>, state: this.windows.current(scope.scope, nowMs) }));
+      .map((scope) => ({ limits: scope.limits as NonNullable<ScopePolicy["limits"]>, state: windowOf(scope.scope) }));
     return rateLimitState(windows, nowMs, WINDOW_MS);
   }
 }
