@@ -1,8 +1,6 @@
 import { deleteDeadLetterStatement, listDeadLetters, noteDeadLetterErrorStatement } from "../db/dead-letters";
-import { usageWriteStatements } from "../db/usage-events";
 import type { Env } from "../env";
-import { settleReserved } from "../metering/apply-usage";
-import { priceRecord } from "../metering/pricing";
+import { applyUsage } from "../metering/apply-usage";
 import { parseUsageMessage } from "../metering/usage-record";
 
 export interface ReplayResult {
@@ -34,10 +32,9 @@ export async function replayDeadLetters(env: Env, limit: number): Promise<Omit<R
       continue;
     }
     try {
-      const priced = parsed.kind === "record" ? [await priceRecord(env.DB, parsed.record)] : [];
-      const notes = parsed.kind === "started" ? [parsed.note] : [];
-      await env.DB.batch([...usageWriteStatements(env.DB, priced, notes), deleteDeadLetterStatement(env.DB, letter.message_id)]);
-      await settleReserved(env, priced);
+      await applyUsage(env, parsed.kind === "record" ? [parsed.record] : [], parsed.kind === "started" ? [parsed.note] : [], [
+        deleteDeadLetterStatement(env.DB, letter.message_id),
+      ]);
       replayed++;
     } catch (err) {
       const error = `replay failed: ${String(err)}`;

@@ -28,9 +28,15 @@ export async function settleReserved(env: Env, records: PricedRecord[]): Promise
  * transaction), then settles the reservations the records held. Every writer of the
  * ledger goes through here: the queue consumer, the producer's direct fallback and the
  * dead-letter replay. Idempotent on request_id all the way.
+ * `alsoInTransaction` commits with them or not at all (the replay's deletion of its dead letter).
  */
-export async function applyUsage(env: Env, records: UsageRecord[], notes: StartedNote[] = []): Promise<void> {
+export async function applyUsage(
+  env: Env,
+  records: UsageRecord[],
+  notes: StartedNote[] = [],
+  alsoInTransaction: D1PreparedStatement[] = [],
+): Promise<void> {
   const priced = await priceRecords(env.DB, records);
-  await env.DB.batch(usageWriteStatements(env.DB, priced, notes));
+  await env.DB.batch([...usageWriteStatements(env.DB, priced, notes), ...alsoInTransaction]);
   await settleReserved(env, priced);
 }

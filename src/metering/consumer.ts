@@ -1,6 +1,7 @@
 import { parkDeadLetterStatement } from "../db/dead-letters";
 import type { Env } from "../env";
 import { applyUsage } from "./apply-usage";
+import { deadLetterRow } from "./dead-letter-consumer";
 import { retryDelaySeconds } from "./retry-delay";
 import { parseUsageMessage, type StartedNote, type UsageRecord } from "./usage-record";
 
@@ -21,16 +22,8 @@ function apply(env: Env, items: Parsed[]): Promise<void> {
 /** A message no retry can fix (it does not parse) is parked at once, with its error, instead of burning retries. */
 async function parkInvalid(env: Env, message: Message<unknown>, error: string): Promise<void> {
   console.error(JSON.stringify({ message: "invalid usage message; parked as a dead letter", id: message.id, error }));
-  const requestId = (message.body as { request_id?: unknown } | null)?.request_id;
   try {
-    await parkDeadLetterStatement(env.DB, {
-      message_id: message.id,
-      request_id: typeof requestId === "string" ? requestId.slice(0, 200) : null,
-      body: JSON.stringify(message.body) ?? "null",
-      error,
-      attempts: message.attempts,
-      parked_at: new Date().toISOString(),
-    }).run();
+    await parkDeadLetterStatement(env.DB, deadLetterRow(message, error)).run();
     message.ack();
   } catch {
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });

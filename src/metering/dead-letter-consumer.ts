@@ -1,6 +1,19 @@
-import { parkDeadLetterStatement } from "../db/dead-letters";
+import { type DeadLetterRow, parkDeadLetterStatement } from "../db/dead-letters";
 import type { Env } from "../env";
 import { parseUsageMessage } from "./usage-record";
+
+/** A queue message as usage_dead_letters parks it, with why. */
+export function deadLetterRow(message: Message<unknown>, error: string, parkedAt = new Date().toISOString()): DeadLetterRow {
+  const requestId = (message.body as { request_id?: unknown } | null)?.request_id;
+  return {
+    message_id: message.id,
+    request_id: typeof requestId === "string" ? requestId.slice(0, 200) : null,
+    body: JSON.stringify(message.body) ?? "null",
+    error,
+    attempts: message.attempts,
+    parked_at: parkedAt,
+  };
+}
 
 /** Longer than the usage queue's: parking needs D1, so this rides out a longer outage before giving up. */
 const PARK_RETRY_DELAY_SECONDS = 30 * 60;
@@ -14,18 +27,8 @@ export async function parkDeadLetters(batch: MessageBatch<unknown>, env: Env): P
   const parkedAt = new Date().toISOString();
   const rows = batch.messages.map((message) => {
     const parsed = parseUsageMessage(message.body);
-    const requestId = (message.body as { request_id?: unknown } | null)?.request_id;
-    return {
-      message,
-      row: {
-        message_id: message.id,
-        request_id: typeof requestId === "string" ? requestId.slice(0, 200) : null,
-        body: JSON.stringify(message.body) ?? "null",
-        error: parsed.kind === "invalid" ? parsed.error : "the usage queue's retries ran out (D1 writes failed)",
-        attempts: message.attempts,
-        parked_at: parkedAt,
-      },
-    };
+    const error = parsed.kind === "invalid" ? parsed.error : "the usage queue's retries ran out (D1 writes failed)";
+    return { message, row: deadLetterRow(message, error, parkedAt) };
   });
   try {
     await env.DB.batch(rows.map(({ row }) => parkDeadLetterStatement(env.DB, row)));
