@@ -5,7 +5,7 @@ import { GatewayError } from "../errors";
 import { csvDocument } from "./csv";
 import { adminRouter, ERRORS, json } from "./routes-common";
 import { page, UsageEventsQuery, UsageRecordSchema, UsageSummaryQuery, UsageTotalsSchema } from "./schemas";
-import { decodeCursor, pageOf } from "./views";
+import { decodeCursor, decodeCursorValues, encodeCursorValues, pageOf } from "./views";
 
 /** Stored times are toISOString() strings; a filter given with an offset is brought to the same form. */
 function usageFilter(query: { team_id?: string; key_id?: string; from?: string; to?: string }): UsageFilter {
@@ -24,24 +24,12 @@ function toCsv(rows: UsageTotals[], groupBy: GroupBy[]): string {
   return csvDocument([...groupColumns(groupBy), ...TOTAL_COLUMNS], rows);
 }
 
-/** Opaque keyset cursor of a grouped summary: the last row's group values. */
-function encodeGroupCursor(values: (string | null)[]): string {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(JSON.stringify(values))) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
+/** The group values of a grouped summary's cursor: as many as there are groups, each text or null. */
 function decodeGroupCursor(cursor: string | undefined, groups: number): (string | null)[] | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
-    const values = JSON.parse(text) as unknown;
-    if (Array.isArray(values) && values.length === groups && values.every((v) => v === null || typeof v === "string")) {
-      return values as (string | null)[];
-    }
-  } catch {
-    // the 400 below
+  const values = decodeCursorValues(cursor);
+  if (values !== null && values.length === groups && values.every((v) => v === null || typeof v === "string")) {
+    return values as (string | null)[];
   }
   throw new GatewayError(400, "invalid_cursor", "`cursor` is not a cursor this API returned for this group_by.", { param: "cursor" });
 }
@@ -104,6 +92,6 @@ usage.openapi(
     const more = groups > 0 && rows.length > query.limit;
     const data = more ? rows.slice(0, query.limit) : rows;
     const last = data.at(-1);
-    return c.json({ data, next_cursor: more && last ? encodeGroupCursor(groupPosition(last, query.group_by)) : null }, 200);
+    return c.json({ data, next_cursor: more && last ? encodeCursorValues(groupPosition(last, query.group_by)) : null }, 200);
   },
 );

@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { v7 as uuidv7 } from "uuid";
+import { fromBase64url, toBase64url } from "../base64url";
 import { type AuditRow, insertAuditIfChangedStatement, insertAuditStatement } from "../db/audit";
 import type { KeyRow } from "../db/keys";
 import type { TeamRow } from "../db/teams";
@@ -53,22 +54,33 @@ export function notFound(what: "team" | "key", id: string): GatewayError {
   return new GatewayError(404, `${what}_not_found`, `No ${what} with id "${id}".`);
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** An opaque cursor holding a row's sort values (base64url of their JSON). */
+export function encodeCursorValues(values: (string | null)[]): string {
+  return toBase64url(new TextEncoder().encode(JSON.stringify(values)));
+}
+
+/** The values of a cursor this API returned, or null when it is not one. */
+export function decodeCursorValues(cursor: string): unknown[] | null {
+  const bytes = fromBase64url(cursor);
+  try {
+    const values: unknown = bytes === null ? null : JSON.parse(utf8.decode(bytes));
+    return Array.isArray(values) ? values : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Opaque keyset cursor: the sort key of the last row of a page. */
 export function encodeCursor(position: { at: string; id: string }): string {
-  return btoa(JSON.stringify([position.at, position.id]))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replaceAll("=", "");
+  return encodeCursorValues([position.at, position.id]);
 }
 
 export function decodeCursor(cursor: string | undefined): { at: string; id: string } | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const [at, id] = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/"))) as unknown[];
-    if (typeof at === "string" && typeof id === "string") return { at, id };
-  } catch {
-    // fall through to the 400
-  }
+  const [at, id] = decodeCursorValues(cursor) ?? [];
+  if (typeof at === "string" && typeof id === "string") return { at, id };
   throw new GatewayError(400, "invalid_cursor", "`cursor` is not a cursor this API returned.", { param: "cursor" });
 }
 

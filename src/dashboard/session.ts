@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Operator } from "../admin/operator";
+import { fromBase64url, toBase64url } from "../base64url";
 import type { Env } from "../env";
 
 /**
@@ -23,20 +24,6 @@ export interface Session {
 
 const encoder = new TextEncoder();
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-function fromBase64url(text: string): Uint8Array | null {
-  try {
-    return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
 /** Sessions need a key: DASHBOARD_SESSION_SECRET, or ADMIN_TOKEN to derive one from. */
 export function sessionsConfigured(env: Env): boolean {
   return Boolean(env.DASHBOARD_SESSION_SECRET || env.ADMIN_TOKEN);
@@ -55,7 +42,7 @@ async function signingKey(env: Env): Promise<CryptoKey | null> {
 }
 
 async function sign(key: CryptoKey, text: string): Promise<string> {
-  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
+  return toBase64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
 }
 
 export async function startSession(c: Context, env: Env, operator: Operator, now = Date.now()): Promise<void> {
@@ -64,9 +51,9 @@ export async function startSession(c: Context, env: Env, operator: Operator, now
   const session: Session = {
     operator,
     exp: Math.floor(now / 1000) + SESSION_TTL_SECONDS,
-    nonce: base64url(crypto.getRandomValues(new Uint8Array(18))),
+    nonce: toBase64url(crypto.getRandomValues(new Uint8Array(18))),
   };
-  const payload = base64url(encoder.encode(JSON.stringify(session)));
+  const payload = toBase64url(encoder.encode(JSON.stringify(session)));
   setCookie(c, SESSION_COOKIE, `${payload}.${await sign(key, payload)}`, {
     httpOnly: true,
     secure: true,
