@@ -17,7 +17,7 @@ import type { AppEnv, Env } from "../env";
 import { GatewayError } from "../errors";
 import type { BudgetStatus } from "../limits/team-limits";
 import { forgetAll } from "./key-cache";
-import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
+import { budgetSpend, scopeSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
 import { isArchivedTeamInsert, teamArchived } from "./team-archive";
@@ -63,10 +63,9 @@ async function changeLiveKey(
   if (result?.meta.changes !== 1) throw keyRevoked(keyId);
 }
 
-/** The key budget's current spend, from its team's object; null without a budget or when it cannot be asked. */
-async function keySpend(env: Env, row: KeyRow): Promise<BudgetStatus | null> {
-  if (row.budget === null) return null;
-  return (await budgetSpend(env, row.team_id, [{ scope: row.id, budget: row.budget }])).get(row.id) ?? null;
+/** The key budget's current spend, from its team's object. */
+function keySpend(env: Env, row: KeyRow): Promise<BudgetStatus | null> {
+  return scopeSpend(env, row.team_id, row.id, row.budget);
 }
 
 export const keys = adminRouter();

@@ -65,3 +65,9 @@ export async function budgetSpend(
     return new Map();
   }
 }
+
+/** One scope's current spend (the team's, or one key's), or null without a budget or when the object cannot be asked. */
+export async function scopeSpend(env: Env, teamId: string, scope: string, budget: string | null): Promise<BudgetStatus | null> {
+  if (budget === null) return null;
+  return (await budgetSpend(env, teamId, [{ scope, budget }])).get(scope) ?? null;
+}

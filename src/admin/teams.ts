@@ -6,16 +6,15 @@ import { GatewayError } from "../errors";
 import { TEAM_SCOPE } from "../limits/policy";
 import type { BudgetStatus } from "../limits/team-limits";
 import { forgetTeamKeys } from "./key-cache";
-import { budgetSpend, storedBudget, storedLimits } from "./limit-views";
+import { scopeSpend, storedBudget, storedLimits } from "./limit-views";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
 import { page, TeamCreateBody, TeamListQuery, TeamParam, TeamPatchBody, TeamSchema } from "./schemas";
 import { teamArchived } from "./team-archive";
 import { auditStatement, decodeCursor, notFound, pageOf, teamView } from "./views";
 
-/** The team budget's current spend, from the team's object; null without a budget or when it cannot be asked. */
-async function teamSpend(env: Env, row: TeamRow): Promise<BudgetStatus | null> {
-  if (row.budget === null) return null;
-  return (await budgetSpend(env, row.id, [{ scope: TEAM_SCOPE, budget: row.budget }])).get(TEAM_SCOPE) ?? null;
+/** The team budget's current spend, from the team's object. */
+function teamSpend(env: Env, row: TeamRow): Promise<BudgetStatus | null> {
+  return scopeSpend(env, row.id, TEAM_SCOPE, row.budget);
 }
 
 function nameTaken(name: string): GatewayError {
