@@ -1,4 +1,5 @@
 import { findOperatorByHash, type OperatorRow } from "../db/operators";
+import { IsolateCache } from "../isolate-cache";
 import { OPERATOR_ROLES, type Operator, type OperatorRole } from "./operator";
 
 /**
@@ -15,14 +16,8 @@ export interface OperatorRecord {
   revoked: boolean;
 }
 
-interface CacheEntry {
-  record: OperatorRecord;
-  cachedAt: number;
-}
-
-// Isolate-global, holding settled records only: a D1 lookup started by one request and
-// awaited by another fails the second in workerd (see src/auth/key-store.ts).
-const cache = new Map<string, CacheEntry>();
+// Isolate-global, holding settled records only (see IsolateCache).
+const cache = new IsolateCache<OperatorRecord>(OPERATOR_CACHE_TTL_MS, MAX_CACHED_OPERATORS);
 
 function isRole(role: string): role is OperatorRole {
   return (OPERATOR_ROLES as readonly string[]).includes(role);
@@ -36,18 +31,14 @@ export function operatorOf(row: OperatorRow): Operator | null {
 
 /** The operator for a token hash, from this isolate's cache when fresh, else from D1; unknown tokens are not cached. */
 export async function lookupOperator(db: D1Database, tokenHash: string, now = Date.now()): Promise<OperatorRecord | null> {
-  const hit = cache.get(tokenHash);
-  if (hit && now - hit.cachedAt < OPERATOR_CACHE_TTL_MS) return hit.record;
+  const hit = cache.fresh(tokenHash, now);
+  if (hit) return hit;
   const row = await findOperatorByHash(db, tokenHash);
   cache.delete(tokenHash);
   const operator = row === null ? null : operatorOf(row);
   if (row === null || operator === null) return null;
   const record = { operator, revoked: row.revoked_at !== null };
-  if (cache.size >= MAX_CACHED_OPERATORS) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
-  cache.set(tokenHash, { record, cachedAt: now });
+  cache.set(tokenHash, record, now);
   return record;
 }
 

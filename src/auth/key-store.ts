@@ -1,4 +1,5 @@
 import { findKeyByHash } from "../db/keys";
+import { IsolateCache } from "../isolate-cache";
 import type { LimitPolicy } from "../limits/policy";
 
 /** What the data plane needs to know about a gateway key. Never holds the secret. */
@@ -29,34 +30,20 @@ export const KEY_CACHE_TTL_MS = 5_000;
 /** Keeps a flood of distinct valid keys from growing the isolate without bound. */
 const MAX_CACHED_KEYS = 10_000;
 
-interface CacheEntry {
-  record: KeyRecord;
-  cachedAt: number;
-}
-
 // Isolate-global on purpose: it outlives a request, which is the point of a cache.
-// Only settled records are shared. Concurrent misses each ask D1: in workerd a lookup
-// started by one request and awaited by others fails them ("Cannot perform I/O on
-// behalf of a different request"), as measured by npm run bench.
-const cache = new Map<string, CacheEntry>();
+// Concurrent misses each ask D1 (see IsolateCache: a shared lookup fails in workerd).
+const cache = new IsolateCache<KeyRecord>(KEY_CACHE_TTL_MS, MAX_CACHED_KEYS);
 
 /**
  * The key record for a hash, from the isolate cache when fresh, else from D1.
  * Unknown keys are not cached, so a key minted a moment ago works at once.
  */
 export async function lookupKey(db: D1Database, keyHash: string, now = Date.now()): Promise<KeyRecord | null> {
-  const hit = cache.get(keyHash);
-  if (hit && now - hit.cachedAt < KEY_CACHE_TTL_MS) return hit.record;
-
+  const hit = cache.fresh(keyHash, now);
+  if (hit) return hit;
   const record = await findKeyByHash(db, keyHash);
-  cache.delete(keyHash);
-  if (record) {
-    if (cache.size >= MAX_CACHED_KEYS) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(keyHash, { record, cachedAt: now });
-  }
+  if (record) cache.set(keyHash, record, now);
+  else cache.delete(keyHash);
   return record;
 }
 

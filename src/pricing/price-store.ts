@@ -1,4 +1,5 @@
 import { findPriceWindow, type PriceRow } from "../db/prices";
+import { IsolateCache } from "../isolate-cache";
 import { MAX_MODEL_NAME_LENGTH } from "../metering/usage-record";
 import type { TokenPrices } from "./cost";
 
@@ -32,22 +33,19 @@ export const PRICE_CACHE_TTL_MS = 5_000;
 const MAX_CACHED_MODELS = 1_000;
 
 /**
- * What D1 said about one model, read at `cachedAt`: `version` is in force for every
+ * What D1 said about one model when it was read: `version` is in force for every
  * moment in [from, until) (until = the next version's effective_from). No version may
- * take effect before it is written, so for moments before cachedAt this never changes;
+ * take effect before it is written, so for moments before that read this never changes;
  * for later ones it holds until another version is written (hence the TTL).
  */
 interface PriceWindow {
   version: PriceVersion | null;
   from: number;
   until: number;
-  cachedAt: number;
 }
 
-// Isolate-global on purpose (it outlives a request). Only settled answers are shared,
-// never a promise: in workerd a request that awaits I/O started by another request fails
-// ("Cannot perform I/O on behalf of a different request"); see src/auth/key-store.ts.
-const cache = new Map<string, PriceWindow>();
+// Isolate-global on purpose (it outlives a request); settled answers only (see IsolateCache).
+const cache = new IsolateCache<PriceWindow>(PRICE_CACHE_TTL_MS, MAX_CACHED_MODELS);
 
 function priceVersion(row: PriceRow): PriceVersion {
   return Object.freeze({
@@ -62,19 +60,10 @@ function priceVersion(row: PriceRow): PriceVersion {
   });
 }
 
-function remember(model: string, window: PriceWindow): void {
-  cache.delete(model);
-  if (cache.size >= MAX_CACHED_MODELS) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
-  cache.set(model, window);
-}
-
 /** The price version of `model` in force at `atMs` (epoch ms), or null if it has none then. */
 export async function priceInForce(db: D1Database, model: string, atMs: number, now = Date.now()): Promise<PriceVersion | null> {
-  const hit = cache.get(model);
-  if (hit && now - hit.cachedAt < PRICE_CACHE_TTL_MS && atMs >= hit.from && atMs < hit.until) return hit.version;
+  const hit = cache.fresh(model, now);
+  if (hit && atMs >= hit.from && atMs < hit.until) return hit.version;
   if (!Number.isFinite(atMs)) throw new RangeError(`priceInForce: not a time: ${atMs}`);
   // The admin API refuses longer model ids, so such a name has no price; and it is not cached.
   if (model.length > MAX_MODEL_NAME_LENGTH) return null;
@@ -84,10 +73,9 @@ export async function priceInForce(db: D1Database, model: string, atMs: number, 
     version: inForce === null ? null : priceVersion(inForce),
     from: inForce === null ? Number.NEGATIVE_INFINITY : Date.parse(inForce.effective_from),
     until: next === null ? Number.POSITIVE_INFINITY : Date.parse(next.effective_from),
-    cachedAt: now,
   };
   // A look-up of a long-past moment (a long stream's start) must not evict the current answer.
-  if (now >= window.from && now < window.until) remember(model, window);
+  if (now >= window.from && now < window.until) cache.set(model, window, now);
   return window.version;
 }
 
