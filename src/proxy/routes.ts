@@ -11,10 +11,11 @@ import { type BodySchema, ChatCompletionBody, CompletionBody, EmbeddingsBody } f
 import { callTensoras } from "./upstream";
 
 /** The Tensoras endpoints the gateway serves; any other /v1 path is a 404 and never forwarded. */
-const POST_ROUTES: { path: string; schema: BodySchema; streams: boolean }[] = [
-  { path: "/chat/completions", schema: ChatCompletionBody, streams: true },
-  { path: "/completions", schema: CompletionBody, streams: true },
-  { path: "/embeddings", schema: EmbeddingsBody, streams: false },
+/** `generates`: the answer has output tokens (reserved at the worst case); embeddings have none. */
+const POST_ROUTES: { path: string; schema: BodySchema; streams: boolean; generates: boolean }[] = [
+  { path: "/chat/completions", schema: ChatCompletionBody, streams: true, generates: true },
+  { path: "/completions", schema: CompletionBody, streams: true, generates: true },
+  { path: "/embeddings", schema: EmbeddingsBody, streams: false, generates: false },
 ];
 const GET_ROUTES = ["/models", "/models/:model{.+}"];
 
@@ -76,7 +77,7 @@ for (const route of POST_ROUTES) {
     assertModelAllowed(c, body.model);
     await holdLimits(c, {
       model: meter.model,
-      tokens: { bodyBytes: checked.raw.byteLength, body, generates: route.path !== "/embeddings" },
+      tokens: { bodyBytes: checked.raw.byteLength, body, generates: route.generates },
     });
     const forwarded = route.streams ? withIncludeUsage(checked.raw, checked.text, body) : { body: checked.raw, injected: false };
     return forward(c, {
