@@ -14,7 +14,6 @@ import { PRICE_OPTIONS, PRICES_HELP, priceCommands } from "./admin-prices.mjs";
 
 export const EXIT = { ok: 0, api: 1, usage: 2, connection: 3, attention: EXIT_ATTENTION };
 
-const GROUP_BY = ["team", "key", "model", "day"];
 /** Each group's columns: a team or key id has its current name beside it. */
 const GROUP_COLUMNS = {
   team: [
@@ -27,7 +26,10 @@ const GROUP_COLUMNS = {
   ],
   model: [["MODEL", "model"]],
   day: [["DAY", "day"]],
+  hour: [["HOUR", "hour"]],
+  outcome: [["OUTCOME", "outcome"]],
 };
+const GROUP_BY = Object.keys(GROUP_COLUMNS);
 const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
 export const HELP = `tensoras-gateway admin CLI
@@ -58,7 +60,7 @@ ${LIMITS_HELP}
 ${PRICES_HELP}
 Usage and audit
   usage [--from TIME] [--to TIME] [--team TEAM_ID] [--key KEY_ID]
-        [--group-by team,key,model,day] [--csv]
+        [--group-by team,key,model,day,hour,outcome] [--csv]
                                   request, token and cost totals (COST USD: the priced
                                   records' sum; UNPRICED: records whose model had no price;
                                   --csv: the API's CSV, formula cells defused with a leading ')
@@ -79,7 +81,7 @@ Options
   -h, --help       this help
 
 TIME is ISO 8601 with an offset (2026-11-24T12:00:00Z) or a date (2026-11-24 = midnight UTC);
---from is inclusive, --to exclusive. Days in --group-by day are UTC days.
+--from is inclusive, --to exclusive. Days and hours in --group-by are UTC.
 
 Exit status: 0 done, 1 the API refused (one line on stderr), 2 bad usage, 3 gateway unreachable,
 4 done but the ledger needs attention (health degraded, a replay left letters it could not apply).

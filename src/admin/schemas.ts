@@ -197,14 +197,14 @@ const usageFilter = {
 
 export const UsageEventsQuery = z.object({ ...usageFilter, limit, cursor });
 
-export const GROUP_BY = ["team", "key", "model", "day"] as const;
+export const GROUP_BY = ["team", "key", "model", "day", "hour", "outcome"] as const;
 
 export const UsageSummaryQuery = z.object({
   ...usageFilter,
   // A preprocess rather than a transform: the document then shows the array of GROUP_BY values.
   group_by: z
     .preprocess((value) => (value === undefined ? [] : [value].flat().flatMap((v) => String(v).split(","))), z.array(z.enum(GROUP_BY)))
-    .openapi({ description: "team, key, model and/or day; repeat the parameter or separate with commas" }),
+    .openapi({ description: "team, key, model, day (UTC), hour (UTC) and/or outcome; repeat the parameter or separate with commas" }),
   format: z.enum(["json", "csv"]).default("json"),
   limit: limit.openapi({ description: "Groups per page (JSON); CSV returns every group" }),
   cursor,
@@ -217,7 +217,9 @@ export const UsageTotalsSchema = z
     key_id: z.string().optional(),
     key_name: z.string().nullable().optional().openapi({ description: "Beside key_id when grouped by key" }),
     model: z.string().nullable().optional(),
-    day: z.string().optional(),
+    day: z.string().optional().openapi({ description: "The UTC day, when grouped by day", example: "2026-12-01" }),
+    hour: z.string().optional().openapi({ description: "The UTC hour's start, when grouped by hour", example: "2026-12-01T13:00:00Z" }),
+    outcome: z.enum(OUTCOMES).optional().openapi({ description: "When grouped by outcome" }),
     requests: z.number().int(),
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),

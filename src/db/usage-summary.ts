@@ -8,8 +8,19 @@ import type { UsageFilter } from "./usage-queries";
  * long as the range's edges fall on whole hours for pruned periods.
  */
 
-export const GROUP_COLUMNS = { team: "team_id", key: "key_id", model: "model", day: "day" } as const;
+/** Each group's field in a totals row. */
+export const GROUP_COLUMNS = { team: "team_id", key: "key_id", model: "model", day: "day", hour: "hour", outcome: "outcome" } as const;
 export type GroupBy = keyof typeof GROUP_COLUMNS;
+
+/** Each group's column in the union of roll-ups and raw rows (below). */
+const SOURCE_COLUMNS: Record<GroupBy, string> = {
+  team: "team_id",
+  key: "key_id",
+  model: "model_key",
+  day: "day",
+  hour: "hour_start",
+  outcome: "outcome",
+};
 
 export const TOTAL_COLUMNS = [
   "requests",
@@ -23,7 +34,7 @@ export const TOTAL_COLUMNS = [
 ] as const;
 
 type GroupValue = string | null;
-export type UsageTotals = Partial<Record<"team_id" | "key_id" | "model" | "day" | "team_name" | "key_name", GroupValue>> &
+export type UsageTotals = Partial<Record<(typeof GROUP_COLUMNS)[GroupBy] | "team_name" | "key_name", GroupValue>> &
   Record<(typeof TOTAL_COLUMNS)[number], number>;
 
 /** A NULL model cannot be compared in a keyset: char(0), which no recorded model holds (control characters are replaced). */
@@ -35,7 +46,7 @@ const NO_MODEL = "char(0)";
  * hour) index, and measured over 10M rows (npm run bench:ledger) scanned every roll-up row.
  */
 function rollupSource(filter: UsageFilter, hours: { from: boolean; to: boolean }): string {
-  return `SELECT team_id, key_id, model AS model_key, substr(hour, 1, 10) AS day, requests, prompt_tokens,
+  return `SELECT team_id, key_id, model AS model_key, substr(hour, 1, 10) AS day, hour || ':00:00Z' AS hour_start, outcome, requests, prompt_tokens,
     completion_tokens, total_tokens, cached_tokens, reasoning_tokens, cost_micro_usd, unpriced_requests
   FROM usage_hourly
   WHERE ${filter.teamId === undefined ? "?1 IS NULL" : "team_id = ?1"} AND ${filter.keyId === undefined ? "?2 IS NULL" : "key_id = ?2"}
@@ -43,7 +54,8 @@ function rollupSource(filter: UsageFilter, hours: { from: boolean; to: boolean }
 }
 
 function rawSource(filter: UsageFilter): string {
-  return `SELECT team_id, key_id, IFNULL(model, ${NO_MODEL}) AS model_key, substr(started_at, 1, 10) AS day, 1 AS requests,
+  return `SELECT team_id, key_id, IFNULL(model, ${NO_MODEL}) AS model_key, substr(started_at, 1, 10) AS day,
+    substr(started_at, 1, 13) || ':00:00Z' AS hour_start, outcome, 1 AS requests,
     prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens, IFNULL(cost_micro_usd, 0) AS cost_micro_usd,
     cost_micro_usd IS NULL AS unpriced_requests
   FROM usage_events
@@ -97,12 +109,12 @@ export interface SummaryPage {
 }
 
 /**
- * Totals per group (team, key, model, day), with team and key names beside their ids,
+ * Totals per group (team, key, model, day, hour, outcome), with team and key names beside their ids,
  * in group order, a page at a time (limit + 1 rows are read to tell whether more follow).
  */
 export async function summarizeUsage(db: D1Database, filter: UsageFilter, groupBy: GroupBy[], page?: SummaryPage): Promise<UsageTotals[]> {
   const groups = [...new Set(groupBy)];
-  const keys = groups.map((g) => (g === "model" ? "model_key" : GROUP_COLUMNS[g]));
+  const keys = groups.map((g) => SOURCE_COLUMNS[g]);
   const params = rangeParameters(filter);
   const after = page?.after;
   const afterClause = after && keys.length > 0 ? `WHERE (${keys.join(", ")}) > (${keys.map((_, i) => `?${10 + i}`).join(", ")})` : "";
@@ -130,7 +142,7 @@ function totalsOf(row: Record<string, GroupValue | number>, groups: GroupBy[]): 
   const out: Record<string, GroupValue | number> = {};
   for (const g of groups) {
     if (g === "model") out.model = row.model_key === "\u0000" ? null : (row.model_key as GroupValue);
-    else out[GROUP_COLUMNS[g]] = row[GROUP_COLUMNS[g]] as GroupValue;
+    else out[GROUP_COLUMNS[g]] = row[SOURCE_COLUMNS[g]] as GroupValue;
     if (g === "team") out.team_name = (row.team_name as GroupValue) ?? null;
     if (g === "key") out.key_name = (row.key_name as GroupValue) ?? null;
   }

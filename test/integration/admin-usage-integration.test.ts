@@ -5,8 +5,15 @@ import { chat, seedKey, waitForUsage } from "../helpers/gateway";
 import { usageRecord } from "../helpers/usage-record";
 
 type Totals = Record<string, string | number | null>;
-const GROUPS = ["team", "key", "model", "day"] as const;
-const GROUP_COLUMN = { team: "team_id", key: "key_id", model: "model", day: "day" } as const;
+const GROUPS = ["team", "key", "model", "day", "hour", "outcome"] as const;
+const GROUP_COLUMN = { team: "team_id", key: "key_id", model: "model", day: "day", hour: "hour", outcome: "outcome" } as const;
+
+/** A record's value for a group, as the API is expected to answer it. */
+function groupValue(e: UsageRecord, g: (typeof GROUPS)[number]): string | number | null {
+  if (g === "day") return e.started_at.slice(0, 10);
+  if (g === "hour") return `${e.started_at.slice(0, 13)}:00:00Z`;
+  return e[GROUP_COLUMN[g]];
+}
 const TOTALS = [
   "requests",
   "prompt_tokens",
@@ -91,7 +98,7 @@ function sumByGroups(events: UsageRecord[], groups: readonly (typeof GROUPS)[num
   const out = new Map<string, Totals>();
   for (const e of events) {
     const group: Totals = {};
-    for (const g of groups) group[GROUP_COLUMN[g]] = g === "day" ? e.started_at.slice(0, 10) : e[GROUP_COLUMN[g]];
+    for (const g of groups) group[GROUP_COLUMN[g]] = groupValue(e, g);
     const id = JSON.stringify(group);
     // Names stand beside ids; this ledger's teams and keys were never created, so they have none.
     const names = { ...(groups.includes("team") ? { team_name: null } : {}), ...(groups.includes("key") ? { key_name: null } : {}) };
@@ -215,7 +222,7 @@ describe("GET /admin/usage", () => {
     const { window } = await seedLedger();
     const events = (await allPages<UsageRecord>(`/usage/events?${window}`, 2)).items;
     expect(events).toHaveLength(9);
-    const combos = Array.from({ length: 16 }, (_, mask) => GROUPS.filter((_, bit) => mask & (1 << bit)));
+    const combos = Array.from({ length: 2 ** GROUPS.length }, (_, mask) => GROUPS.filter((_, bit) => mask & (1 << bit)));
     for (const groups of combos) {
       const query = groups.length > 0 ? `${window}&group_by=${groups.join(",")}` : window;
       const rows = await summary(query);
@@ -239,7 +246,7 @@ describe("GET /admin/usage", () => {
     ]) {
       const events = (await allPages<UsageRecord>(`/usage/events?${filter}`, 2)).items;
       expect(events.length, filter).toBeGreaterThan(0);
-      for (const groups of [[], ["key"], ["model", "day"]] as (typeof GROUPS)[number][][]) {
+      for (const groups of [[], ["key"], ["model", "day"], ["hour", "outcome"]] as (typeof GROUPS)[number][][]) {
         const query = groups.length > 0 ? `${filter}&group_by=${groups.join(",")}` : filter;
         expect(keyedByGroup(await summary(query), groups), query).toEqual(sumByGroups(events, groups));
       }
@@ -268,6 +275,22 @@ describe("GET /admin/usage", () => {
       [keys.a2[0], keys.a2[1], 2],
       [keys.b1[0], keys.b1[1], 3],
     ]);
+  });
+
+  it("groups by hour as the UTC hour's start and by outcome, and pages through them with the cursor", async () => {
+    const { window, at } = await seedLedger();
+    const rows = await summary(`${window}&group_by=hour,outcome`);
+    expect(rows.map((r) => [r.hour, r.outcome, r.requests])).toEqual([
+      [`${at(0, "10:00:00.000").slice(0, 13)}:00:00Z`, "completed", 3],
+      [`${at(0, "23:00:00.000").slice(0, 13)}:00:00Z`, "client_aborted", 1],
+      [`${at(1, "00:00:00.000").slice(0, 13)}:00:00Z`, "completed", 1],
+      [`${at(1, "08:00:00.000").slice(0, 13)}:00:00Z`, "completed", 1],
+      [`${at(1, "12:00:00.000").slice(0, 13)}:00:00Z`, "completed", 1],
+      [`${at(2, "00:00:00.000").slice(0, 13)}:00:00Z`, "completed", 1],
+      [`${at(2, "18:00:00.000").slice(0, 13)}:00:00Z`, "completed", 1],
+    ]);
+    const paged = await allPages<Totals>(`/usage?${window}&group_by=hour,outcome`, 2);
+    expect(paged.items).toEqual(rows);
   });
 
   it("answers one row of totals without group_by, and one row of zeros when nothing matches", async () => {
