@@ -419,7 +419,7 @@ describe("GET /admin/openapi.json", () => {
     const events = doc.paths["/usage/events"]?.get as { parameters: { name: string; schema: Record<string, unknown> }[] };
     expect(events.parameters.find((p) => p.name === "limit")?.schema).toMatchObject({ minimum: 1, maximum: 1000, default: 100 });
     expect(summary.parameters.find((p) => p.name === "group_by")?.schema).toMatchObject({ type: "array", items: { enum: [...GROUP_BY] } });
-    expect(GROUP_BY).toEqual(["team", "key", "model", "day"]);
+    expect(GROUP_BY).toEqual(["team", "key", "model", "day", "hour", "outcome"]);
   });
 
   it("declares the admin token as an HTTP bearer security scheme applied to every route", async () => {
