@@ -3,12 +3,13 @@
  * `npm run dev`: the whole gateway on this machine, no Cloudflare account, no network.
  *
  *   1. `.dev.vars` from `.dev.vars.example` if absent
- *   2. local D1 migrations, then the demo team and key (idempotent)
+ *   2. local D1 migrations, then the demo team and key (idempotent), and demo usage: a few
+ *      teams, keys, prices and the last 24 h of traffic for /dashboard (scripts/lib/demo-usage.mjs)
  *   3. a mock Tensoras on a free port unless TENSORAS_API_KEY is configured
  *   4. `wrangler dev`, and a banner with a ready-to-paste curl once /healthz answers
  *
- * Environment: PORT (default 8787), DEV_PERSIST_TO (wrangler --persist-to), and
- * TENSORAS_API_KEY / TENSORAS_BASE_URL (also read from .dev.vars).
+ * Environment: PORT (default 8787), DEV_PERSIST_TO (wrangler --persist-to), DEV_DEMO_USAGE=0
+ * (no demo usage), and TENSORAS_API_KEY / TENSORAS_BASE_URL (also read from .dev.vars).
  * Arguments after `--` go to `wrangler dev` (`npm run dev -- --log-level debug`).
  * However it is stopped (Ctrl-C, `kill` of npm or of this script, SIGHUP), everything it
  * started stops with it: scripts/lib/dev-stop.mjs.
@@ -20,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { groupOptions, killChildren, stopChildren, watchLaunchers } from "./lib/dev-stop.mjs";
 import { loadDevVars } from "./lib/dev-vars.mjs";
 import { waitForHealth } from "./lib/health.mjs";
+import { localD1 } from "./lib/local-d1.mjs";
 import { liveChildren, runWrangler, spawnWrangler } from "./lib/wrangler.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -128,6 +130,11 @@ async function main() {
   const { key: demoKey, created: newKey } = await loadOrCreateDemoKey(ROOT);
   log(newKey ? "created the demo key (.wrangler/demo-key.txt)" : "reusing the demo key in .wrangler/demo-key.txt");
   await runWrangler(ROOT, ["d1", "execute", "DB", "--local", ...persist, "--command", await demoSeedSql(demoKey)]);
+  if (process.env.DEV_DEMO_USAGE !== "0" && !stopping) {
+    const { seedDemoUsage } = await import("./lib/demo-usage.mjs");
+    const { records } = await seedDemoUsage(localD1(ROOT, persist));
+    log(`demo usage: ${records} records over the last 24 h (set DEV_DEMO_USAGE=0 to skip)`);
+  }
   if (stopping) return shutdown(130);
 
   const devArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", ...persist];

@@ -7,6 +7,10 @@ export interface DevProcess {
   /** http://127.0.0.1:<port> */
   url: string;
   logFile: string;
+  /** The temp directory: the project's copy (`app`) and its --persist-to state. */
+  root: string;
+  /** The copy of the project it runs in (its .dev.vars, .wrangler/demo-key.txt). */
+  app: string;
 }
 
 export interface TreeProcess {
@@ -16,7 +20,8 @@ export interface TreeProcess {
   command: string;
 }
 
-export function startDev(timeoutMs: number): Promise<DevProcess>;
+/** `again`: a stopped start, to start once more in its copy, on its state. */
+export function startDev(timeoutMs: number, options?: { again?: DevProcess }): Promise<DevProcess>;
 export function processTree(rootPid: number): TreeProcess[];
 export function survivors(processes: TreeProcess[], timeoutMs: number): Promise<string[]>;
 export function portIsFree(port: number): Promise<boolean>;

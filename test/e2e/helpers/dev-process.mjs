@@ -1,5 +1,5 @@
 /**
- * `npm run dev` as a user starts it, for test/e2e/dev-stop.test.ts: run by npm (so with
+ * `npm run dev` as a user starts it, for test/e2e/dev-*.test.ts: run by npm (so with
  * npm's `sh -c` between npm and scripts/dev.mjs), from a copy of the project in a temp
  * directory (its own .dev.vars, demo key and .wrangler/, nothing of the checkout touched),
  * on a free port with its own DEV_PERSIST_TO. npm is started in a process group of its
@@ -90,16 +90,26 @@ export function portIsFree(port) {
   });
 }
 
-/** Starts `npm run dev` and resolves once its /healthz answers 200. */
-export async function startDev(timeoutMs) {
+/** A fresh copy of the project, with node_modules linked; its state goes beside it. */
+async function copyProject() {
   const root = await mkdtemp(join(tmpdir(), "tensoras-gateway-dev-"));
   tempDirs.add(root);
   const app = join(root, "app");
   for (const file of DEV_FILES) await cp(join(ROOT, file), join(app, file), { recursive: true });
   await symlink(join(ROOT, "node_modules"), join(app, "node_modules"), "dir");
+  return root;
+}
+
+/**
+ * Starts `npm run dev` and resolves once its /healthz answers 200. With `again` (a stopped
+ * start), in the same copy with the same state: a restart as a user makes it.
+ */
+export async function startDev(timeoutMs, { again } = {}) {
+  const root = again ? again.root : await copyProject();
+  const app = join(root, "app");
   const port = await freePort();
   await mkdir(LOG_DIR, { recursive: true });
-  const logFile = join(LOG_DIR, `dev-stop-${++starts}.log`);
+  const logFile = join(LOG_DIR, `dev-${process.pid}-${++starts}.log`);
   const out = createWriteStream(logFile);
   const npm = spawn("npm", ["run", "dev"], {
     cwd: app,
@@ -118,7 +128,7 @@ export async function startDev(timeoutMs) {
       (response) => response.status,
       () => 0,
     );
-    if (status === 200) return { pid, port, url, logFile };
+    if (status === 200) return { pid, port, url, logFile, root, app };
     await sleep(300);
   }
   throw new Error(`npm run dev never answered ${url}/healthz (log: ${logFile})`);
