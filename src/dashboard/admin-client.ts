@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { adminAuth } from "../admin/auth";
 import { authorize } from "../admin/authorize";
+import { ledgerExports } from "../admin/exports";
 import { jsonContentType } from "../admin/json-content-type";
 import { keyList } from "../admin/key-list";
 import { keys } from "../admin/keys";
@@ -36,7 +37,7 @@ api.use(async function asOperator(c, next) {
   await next();
 });
 api.use(authorize(), jsonContentType());
-for (const routes of [teams, keys, keyList, usage, ledger]) api.route("/", routes);
+for (const routes of [teams, keys, keyList, usage, ledger, ledgerExports]) api.route("/", routes);
 internal.route("/admin", api);
 
 internal.onError((err, c) => {

@@ -1,7 +1,11 @@
 import type { Child } from "hono/jsx";
 import type { Operator } from "../admin/operator";
 
-/** Every page's frame: our own stylesheet and scripts only (CSP: 'self'), a skip link, and the sign-out form. */
+/**
+ * Every page's frame: our own stylesheet and scripts only (CSP: 'self'), a skip link, and the
+ * sign-out form. <main> takes focus from the skip link (tabindex -1: focusable, not a Tab stop),
+ * so the next Tab starts in the content.
+ */
 export function Layout(props: { title: string; operator?: Operator; csrf?: string; charts?: boolean; children?: Child }) {
   return (
     <html lang="en">
@@ -35,7 +39,7 @@ export function Layout(props: { title: string; operator?: Operator; csrf?: strin
             </nav>
           ) : null}
         </header>
-        <main id="main">
+        <main id="main" tabindex={-1}>
           <h1>{props.title}</h1>
           {props.children}
         </main>

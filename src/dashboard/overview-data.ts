@@ -1,32 +1,16 @@
 import type { Operator } from "../admin/operator";
 import type { UsageTotals } from "../db/usage-summary";
 import type { Env } from "../env";
+import { OUTCOMES, type Outcome } from "../metering/usage-record";
 import { adminJson } from "./admin-client";
-
-/** The ranges the overview offers: the bucket width of its charts, and how many buckets. */
-export const RANGES = {
-  "24h": { buckets: 24, stepMs: 3600_000 },
-  "7d": { buckets: 28, stepMs: 6 * 3600_000 },
-  "30d": { buckets: 30, stepMs: 86_400_000 },
-} as const;
-export type RangeName = keyof typeof RANGES;
-
-export function rangeName(value: string | undefined): RangeName {
-  return value === "7d" || value === "30d" ? value : "24h";
-}
+import { CHART_LINES, FAILED_OUTCOMES } from "./chart-lines";
+import { type Bucket, bucketStarts, type ChartWindow, type RangeName, rangeWindow } from "./windows";
 
 export interface UsageQuery {
   from: string;
   to: string;
   teamId?: string;
   keyId?: string;
-}
-
-/** The window of a range ending at the next whole hour, so that buckets fall on hours (roll-ups). */
-export function rangeWindow(range: RangeName, now = Date.now()): { from: number; to: number } {
-  const { buckets, stepMs } = RANGES[range];
-  const to = Math.ceil(now / 3600_000) * 3600_000;
-  return { from: to - buckets * stepMs, to };
 }
 
 /** The GET /admin/usage query string of a filter: the same one the page's CSV link and the tests use. */
@@ -69,43 +53,63 @@ export async function usageRows(env: Env, operator: Operator, query: UsageQuery,
   return rows;
 }
 
+/** The charts' columns: bucket starts, and one number per bucket for each line of CHART_LINES. */
 export interface Series {
   /** Bucket starts, seconds since the epoch (uPlot's x axis). */
   t: number[];
-  requests: number[];
-  tokens: number[];
-  prompt: number[];
-  completion: number[];
-  cost_usd: number[];
+  bucket: Bucket;
+  columns: Record<string, number[]>;
+  lines: typeof CHART_LINES;
 }
 
-/** One GET /admin/usage per bucket: each point is exactly what the API answers for that window. */
+/** A percentage with two decimals, 0 for an empty bucket. */
+function percent(part: number, whole: number): number {
+  return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 100;
+}
+
+/**
+ * The window's buckets from one GET /admin/usage?group_by=hour,outcome (or day,outcome):
+ * every point is the sum of the API's rows for its bucket, so the charts add up to the totals.
+ */
 export async function usageSeries(
   env: Env,
   operator: Operator,
-  range: RangeName,
+  window: ChartWindow | RangeName,
   base: Omit<UsageQuery, "from" | "to">,
   now = Date.now(),
 ): Promise<Series> {
-  const { buckets, stepMs } = RANGES[range];
-  const { from } = rangeWindow(range, now);
-  const starts = Array.from({ length: buckets }, (_, i) => from + i * stepMs);
-  const totals = await Promise.all(
-    starts.map(async function bucketTotals(start) {
-      const query = { ...base, from: new Date(start).toISOString(), to: new Date(start + stepMs).toISOString() };
-      const [row] = await usageRows(env, operator, query, "", 1);
-      return row;
-    }),
-  );
-  const pick = (f: (row: UsageTotals) => number) => totals.map((row) => (row === undefined ? 0 : f(row)));
-  return {
-    t: starts.map((s) => s / 1000),
-    requests: pick((r) => r.requests),
-    tokens: pick((r) => r.total_tokens),
-    prompt: pick((r) => r.prompt_tokens),
-    completion: pick((r) => r.completion_tokens),
-    cost_usd: pick((r) => r.cost_micro_usd / 1e6),
+  const w = typeof window === "string" ? rangeWindow(window, now) : window;
+  const query = { ...base, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() };
+  const rows = await usageRows(env, operator, query, `${w.bucket},outcome`);
+  const starts = bucketStarts(w);
+  const index = new Map(starts.map((start, i) => [start, i]));
+  const column = () => starts.map(() => 0);
+  const columns: Record<string, number[]> = {};
+  for (const name of ["requests", "tokens", "prompt", "completion", "cached", "reasoning", "cost_micro_usd", "failed", ...OUTCOMES]) {
+    columns[name] = column();
+  }
+  const add = (name: string, i: number, value: number) => {
+    (columns[name] as number[])[i] = ((columns[name] as number[])[i] ?? 0) + value;
   };
+  for (const row of rows) {
+    const start = Date.parse(w.bucket === "hour" ? (row.hour ?? "") : `${row.day}T00:00:00Z`);
+    const i = index.get(start);
+    if (i === undefined) continue;
+    add("requests", i, row.requests);
+    add("tokens", i, row.total_tokens);
+    add("prompt", i, row.prompt_tokens);
+    add("completion", i, row.completion_tokens);
+    add("cached", i, row.cached_tokens);
+    add("reasoning", i, row.reasoning_tokens);
+    add("cost_micro_usd", i, row.cost_micro_usd);
+    if (row.outcome) add(row.outcome, i, row.requests);
+    if (row.outcome && FAILED_OUTCOMES.includes(row.outcome as Outcome)) add("failed", i, row.requests);
+  }
+  const requests = columns.requests as number[];
+  columns.cost_usd = (columns.cost_micro_usd as number[]).map((micro) => micro / 1e6);
+  columns.failed_pct = (columns.failed as number[]).map((n, i) => percent(n, requests[i] ?? 0));
+  columns.rejected_pct = (columns.rejected as number[]).map((n, i) => percent(n, requests[i] ?? 0));
+  return { t: starts.map((s) => s / 1000), bucket: w.bucket, columns, lines: CHART_LINES };
 }
 
 /** The n rows largest by `by`, ties in the API's order. */

@@ -2,8 +2,10 @@ import type { Operator } from "../admin/operator";
 import type { KeyView, TeamView } from "../admin/views";
 import type { UsageTotals } from "../db/usage-summary";
 import { ChartData, Layout } from "./layout";
-import { formatUsd, type RangeName, type Series } from "./overview-data";
+import { formatUsd, type Series } from "./overview-data";
+import { TableScroll } from "./table-scroll";
 import { Chart, Totals } from "./tables";
+import type { RangeName } from "./windows";
 
 function Budget(props: { budget: TeamView["budget"]; limits: TeamView["limits"] }) {
   const { budget, limits } = props;
@@ -54,40 +56,42 @@ export function TeamPage(props: {
       </p>
       <h2>Budget and limits</h2>
       <Budget budget={props.team.budget} limits={props.team.limits} />
-      <table id="team-keys">
-        <caption>{`Keys (usage over the last ${props.range})`}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Key</th>
-            <th scope="col">Status</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Requests</th>
-            <th scope="col">Total tokens</th>
-            <th scope="col">Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.keys.map((key) => {
-            const row = usageOf.get(key.id);
-            return (
-              <tr>
-                <th scope="row">
-                  <a href={`/dashboard/keys/${encodeURIComponent(key.id)}`}>{key.name}</a>
-                </th>
-                <td>{key.status}</td>
-                <td>
-                  <code>{key.prefix}</code>
-                </td>
-                <td>{key.last_used_at ?? "never"}</td>
-                <td>{row?.requests ?? 0}</td>
-                <td>{row?.total_tokens ?? 0}</td>
-                <td>{formatUsd(row?.cost_micro_usd ?? 0)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <TableScroll label="Keys">
+        <table id="team-keys">
+          <caption>{`Keys (usage over the last ${props.range})`}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Key</th>
+              <th scope="col">Status</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Total tokens</th>
+              <th scope="col">Cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.keys.map((key) => {
+              const row = usageOf.get(key.id);
+              return (
+                <tr>
+                  <th scope="row">
+                    <a href={`/dashboard/keys/${encodeURIComponent(key.id)}`}>{key.name}</a>
+                  </th>
+                  <td>{key.status}</td>
+                  <td>
+                    <code>{key.prefix}</code>
+                  </td>
+                  <td>{key.last_used_at ?? "never"}</td>
+                  <td>{row?.requests ?? 0}</td>
+                  <td>{row?.total_tokens ?? 0}</td>
+                  <td>{formatUsd(row?.cost_micro_usd ?? 0)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </TableScroll>
     </Layout>
   );
 }
@@ -113,8 +117,8 @@ export function KeyPage(props: {
       <Totals row={props.totals} />
       <ChartData id="chart-data" data={props.series} />
       <section class="charts" aria-label="Usage over time">
-        <Chart id="chart-requests" label="Requests over time" series="requests" />
-        <Chart id="chart-tokens" label="Tokens over time (prompt, completion)" series="tokens" />
+        <Chart id="chart-requests" label="Requests over time" series="requests" data={props.series} />
+        <Chart id="chart-tokens" label="Tokens over time" series="tokens" data={props.series} />
       </section>
       {canChange ? (
         <section aria-label="Actions" class="actions">

@@ -2,9 +2,10 @@ import { type Context, Hono } from "hono";
 import type { KeyView, TeamView } from "../admin/views";
 import { adminJson } from "./admin-client";
 import type { DashEnv } from "./middleware";
-import { rangeName, rangeWindow, usageRows, usageSeries } from "./overview-data";
+import { usageRows, usageSeries } from "./overview-data";
 import { MessagePage, RevokeConfirmPage, RotatedPage } from "./page-misc";
 import { KeyPage, TeamPage } from "./page-team";
+import { rangeName, rangeWindow } from "./windows";
 
 export const keyPages = new Hono<DashEnv>();
 

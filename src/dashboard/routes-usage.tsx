@@ -4,9 +4,11 @@ import type { TeamView } from "../admin/views";
 import type { Env } from "../env";
 import { adminApi, adminJson } from "./admin-client";
 import type { DashEnv } from "./middleware";
-import { ApiFailure, rangeName, rangeWindow, type UsageQuery, usageRows, usageSearch, usageSeries } from "./overview-data";
-import { type Health, HealthPage, MessagePage } from "./page-misc";
+import { ApiFailure, type UsageQuery, usageRows, usageSearch, usageSeries } from "./overview-data";
+import { type Health, HealthPage, type LedgerExport } from "./page-health";
+import { MessagePage } from "./page-misc";
 import { OverviewPage, type OverviewProps } from "./page-overview";
+import { type ChartWindow, WindowError, windowOf } from "./windows";
 
 export const usagePages = new Hono<DashEnv>();
 
@@ -16,9 +18,17 @@ function chosenTeam(operator: Operator, asked: string | undefined): string | und
   return asked && operator.teamIds.includes(asked) ? asked : operator.teamIds[0];
 }
 
-function overviewQuery(range: ReturnType<typeof rangeName>, teamId: string | undefined, now: number): UsageQuery {
-  const { from, to } = rangeWindow(range, now);
-  return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), teamId };
+function queryOf(window: ChartWindow, teamId: string | undefined): UsageQuery {
+  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), teamId };
+}
+
+/** The CSV links of a page: its exact window as instants, so a download equals what was on screen. */
+function csvLinks(window: ChartWindow, teamId: string | undefined): OverviewProps["csv"] {
+  const search = new URLSearchParams(usageSearch(queryOf(window, teamId)));
+  return {
+    table: `/dashboard/usage.csv?${search}`,
+    series: `/dashboard/usage.csv?${search}&table=over_time&bucket=${window.bucket}`,
+  };
 }
 
 /** The filter's teams: a team_admin's own (named by the API), else every team with usage in the range. */
@@ -35,30 +45,32 @@ async function filterTeams(env: Env, operator: Operator, query: UsageQuery): Pro
 
 usagePages.get("/", async function overview(c) {
   const operator = c.get("dashOperator");
-  const range = rangeName(c.req.query("range"));
   const teamId = chosenTeam(operator, c.req.query("team_id"));
-  if (operator.role === "team_admin" && teamId === undefined) {
-    return c.html(
-      <MessagePage title="Usage overview" message="This operator manages no team yet." operator={operator} csrf={c.get("csrf")} />,
-    );
-  }
+  const message = (text: string, status: 200 | 400 = 200) =>
+    c.html(<MessagePage title="Usage overview" message={text} operator={operator} csrf={c.get("csrf")} />, status);
+  if (operator.role === "team_admin" && teamId === undefined) return message("This operator manages no team yet.");
   const now = Date.now();
-  const query = overviewQuery(range, teamId, now);
+  let window: ChartWindow;
+  try {
+    window = windowOf(c.req.query(), now);
+  } catch (err) {
+    if (err instanceof WindowError) return message(err.message, 400);
+    throw err;
+  }
+  const query = queryOf(window, teamId);
   try {
     const [totals, byTeam, byModel, byKey, series, teams] = await Promise.all([
       usageRows(c.env, operator, query, "", 1),
       usageRows(c.env, operator, query, "team"),
       usageRows(c.env, operator, query, "model"),
       usageRows(c.env, operator, query, "key"),
-      usageSeries(c.env, operator, range, { teamId }, now),
+      usageSeries(c.env, operator, window, { teamId }, now),
       filterTeams(c.env, operator, query),
     ]);
-    const csv = new URLSearchParams({ range, from: query.from, to: query.to });
-    if (teamId) csv.set("team_id", teamId);
     const props: OverviewProps = {
       operator,
       csrf: c.get("csrf"),
-      range,
+      window,
       teamId,
       teams,
       totals: totals[0],
@@ -66,8 +78,7 @@ usagePages.get("/", async function overview(c) {
       byModel,
       byKey,
       series,
-      csvHref: `/dashboard/usage.csv?${csv}`,
-      window: query,
+      csv: csvLinks(window, teamId),
     };
     return c.html(<OverviewPage {...props} />);
   } catch (err) {
@@ -76,35 +87,40 @@ usagePages.get("/", async function overview(c) {
   }
 });
 
-/** The overview's by-team-and-model table as GET /admin/usage writes it, for the window the page showed. */
+/**
+ * What the overview showed, as GET /admin/usage writes CSV for the same window (the link's
+ * from/to instants): the by-team-and-model table, or (table=over_time) the charts' points per
+ * hour or day and outcome.
+ */
 usagePages.get("/usage.csv", async function usageCsv(c) {
   const operator = c.get("dashOperator");
-  const range = rangeName(c.req.query("range"));
   const teamId = chosenTeam(operator, c.req.query("team_id"));
-  const fallback = overviewQuery(range, teamId, Date.now());
-  const from = c.req.query("from") ?? fallback.from;
-  const to = c.req.query("to") ?? fallback.to;
-  const res = await adminApi(
-    c.env,
-    operator,
-    "GET",
-    `/usage?${usageSearch({ from, to, teamId }, { group_by: "team,model", format: "csv" })}`,
-  );
+  const from = c.req.query("from");
+  const to = c.req.query("to");
+  if (!from || !to) return c.text("The CSV link needs its from and to.", 400);
+  const overTime = c.req.query("table") === "over_time";
+  const groupBy = overTime ? `${c.req.query("bucket") === "day" ? "day" : "hour"},outcome` : "team,model";
+  const res = await adminApi(c.env, operator, "GET", `/usage?${usageSearch({ from, to, teamId }, { group_by: groupBy, format: "csv" })}`);
   if (!res.ok) return c.text(`The usage query failed (${res.status}).`, res.status as 400);
   return c.body(await res.text(), 200, {
     "content-type": "text/csv; charset=utf-8",
-    "content-disposition": 'attachment; filename="usage.csv"',
+    "content-disposition": `attachment; filename="${overTime ? "usage-over-time.csv" : "usage.csv"}"`,
   });
 });
 
+/** GET /admin/health and the last day's GET /admin/exports (the owner's, as on the API). */
 usagePages.get("/health", async function health(c) {
   const operator = c.get("dashOperator");
-  const { status, body } = await adminJson<Health & { error?: { message: string } }>(c.env, operator, "GET", "/health");
+  const [{ status, body }, exports] = await Promise.all([
+    adminJson<Health & { error?: { message: string } }>(c.env, operator, "GET", "/health"),
+    adminJson<{ data: LedgerExport[] }>(c.env, operator, "GET", "/exports?limit=24"),
+  ]);
   if (status !== 200) {
     return c.html(
       <MessagePage title="Ledger health" message={body.error?.message ?? "Not available."} operator={operator} csrf={c.get("csrf")} />,
       status as 403,
     );
   }
-  return c.html(<HealthPage operator={operator} csrf={c.get("csrf")} health={body} />);
+  const listed = exports.status === 200 ? exports.body.data : null;
+  return c.html(<HealthPage operator={operator} csrf={c.get("csrf")} health={body} exports={listed} />);
 });

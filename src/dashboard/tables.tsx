@@ -1,50 +1,54 @@
 import type { UsageTotals } from "../db/usage-summary";
-import { formatUsd } from "./overview-data";
+import { CHART_LINES, type ChartName } from "./chart-lines";
+import { formatUsd, type Series } from "./overview-data";
+import { TableScroll } from "./table-scroll";
 
 /** A usage table: one row per group, the API's figures as they are (names as text, escaped by JSX). */
 export function UsageTable(props: { caption: string; rows: UsageTotals[]; group: "team" | "model" | "key"; id?: string }) {
   const label = props.group === "team" ? "Team" : props.group === "model" ? "Model" : "Key";
   return (
-    <table id={props.id}>
-      <caption>{props.caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">{label}</th>
-          <th scope="col">Requests</th>
-          <th scope="col">Prompt tokens</th>
-          <th scope="col">Completion tokens</th>
-          <th scope="col">Cached tokens</th>
-          <th scope="col">Reasoning tokens</th>
-          <th scope="col">Total tokens</th>
-          <th scope="col">Cost</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.length === 0 ? (
+    <TableScroll label={props.caption}>
+      <table id={props.id}>
+        <caption>{props.caption}</caption>
+        <thead>
           <tr>
-            <td colspan={8}>No usage in this range.</td>
+            <th scope="col">{label}</th>
+            <th scope="col">Requests</th>
+            <th scope="col">Prompt tokens</th>
+            <th scope="col">Completion tokens</th>
+            <th scope="col">Cached tokens</th>
+            <th scope="col">Reasoning tokens</th>
+            <th scope="col">Total tokens</th>
+            <th scope="col">Cost</th>
           </tr>
-        ) : (
-          props.rows.map((row) => (
+        </thead>
+        <tbody>
+          {props.rows.length === 0 ? (
             <tr>
-              <th scope="row">
-                <GroupCell row={row} group={props.group} />
-              </th>
-              <td data-col="requests">{row.requests}</td>
-              <td data-col="prompt_tokens">{row.prompt_tokens}</td>
-              <td data-col="completion_tokens">{row.completion_tokens}</td>
-              <td data-col="cached_tokens">{row.cached_tokens}</td>
-              <td data-col="reasoning_tokens">{row.reasoning_tokens}</td>
-              <td data-col="total_tokens">{row.total_tokens}</td>
-              <td data-col="cost_micro_usd" data-micro-usd={String(row.cost_micro_usd)}>
-                {formatUsd(row.cost_micro_usd)}
-                {row.unpriced_requests > 0 ? ` (${row.unpriced_requests} unpriced)` : ""}
-              </td>
+              <td colspan={8}>No usage in this range.</td>
             </tr>
-          ))
-        )}
-      </tbody>
-    </table>
+          ) : (
+            props.rows.map((row) => (
+              <tr>
+                <th scope="row">
+                  <GroupCell row={row} group={props.group} />
+                </th>
+                <td data-col="requests">{row.requests}</td>
+                <td data-col="prompt_tokens">{row.prompt_tokens}</td>
+                <td data-col="completion_tokens">{row.completion_tokens}</td>
+                <td data-col="cached_tokens">{row.cached_tokens}</td>
+                <td data-col="reasoning_tokens">{row.reasoning_tokens}</td>
+                <td data-col="total_tokens">{row.total_tokens}</td>
+                <td data-col="cost_micro_usd" data-micro-usd={String(row.cost_micro_usd)}>
+                  {formatUsd(row.cost_micro_usd)}
+                  {row.unpriced_requests > 0 ? ` (${row.unpriced_requests} unpriced)` : ""}
+                </td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
@@ -83,12 +87,51 @@ export function Totals(props: { row: UsageTotals | undefined }) {
   );
 }
 
-/** A chart's place: dashboard.js draws into it from the JSON block; the figure's label says what it shows. */
-export function Chart(props: { id: string; label: string; series: string }) {
+/** A bucket's start as the chart's table names it: the UTC hour, or the UTC day. */
+function bucketLabel(seconds: number, bucket: Series["bucket"]): string {
+  const iso = new Date(seconds * 1000).toISOString();
+  return bucket === "hour" ? `${iso.slice(0, 13)}:00Z` : iso.slice(0, 10);
+}
+
+/**
+ * A chart's place: dashboard.js draws into it from the JSON block. A canvas says nothing to a
+ * screen reader, so the figure also holds its numbers as a table (behind a disclosure).
+ */
+export function Chart(props: { id: string; label: string; series: ChartName; data?: Series }) {
+  const lines = CHART_LINES[props.series];
+  const data = props.data;
   return (
     <figure class="chart">
       <figcaption id={`${props.id}-label`}>{props.label}</figcaption>
       <div class="chart-area" id={props.id} data-series={props.series} role="img" aria-labelledby={`${props.id}-label`} />
+      {data ? (
+        <details>
+          <summary>{`${props.label}: the numbers`}</summary>
+          <TableScroll label={props.label}>
+            <table class="chart-table" id={`${props.id}-table`}>
+              <caption class="visually-hidden">{props.label}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{data.bucket === "hour" ? "Hour (UTC)" : "Day (UTC)"}</th>
+                  {lines.map((line) => (
+                    <th scope="col">{line.label}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {data.t.map((t, i) => (
+                  <tr>
+                    <th scope="row">{bucketLabel(t, data.bucket)}</th>
+                    {lines.map((line) => (
+                      <td data-col={line.key}>{String(data.columns[line.key]?.[i] ?? 0)}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+        </details>
+      ) : null}
     </figure>
   );
 }

@@ -88,8 +88,8 @@ describe("dashboard pages over the admin API", () => {
       expect(tableColumn(html, "by-team", "total_tokens")).toEqual(byTeam.map((r) => String(r.total_tokens)));
       const byModel = (await adminJson<{ data: Totals[] }>("GET", `/usage?${q}&group_by=model`)).data;
       expect(tableColumn(html, "by-model", "prompt_tokens")).toEqual(byModel.map((r) => String(r.prompt_tokens)));
-      const chart = JSON.parse(/id="chart-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "{}") as { requests: number[] };
-      expect(chart.requests.reduce((a, b) => a + b, 0)).toBe(total?.requests ?? 0);
+      const chart = JSON.parse(/id="chart-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "{}") as { columns: { requests: number[] } };
+      expect(chart.columns.requests.reduce((a, b) => a + b, 0)).toBe(total?.requests ?? 0);
     }
   });
 

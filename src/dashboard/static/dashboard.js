@@ -1,33 +1,42 @@
 // Draws the dashboard's charts with uPlot from the page's JSON block (no inline script: CSP).
-(function drawCharts() {
+// The block holds the bucket starts (t), the columns, and each chart's lines (src/dashboard/chart-lines.ts).
+(function dashboard() {
+  // A custom day picked in the filter means a custom range.
+  document.querySelectorAll("[data-custom-day]").forEach(function each(input) {
+    input.addEventListener("change", function pickCustom() {
+      var range = document.getElementById("range-filter");
+      if (range && input.value) range.value = "custom";
+    });
+  });
+
   var block = document.getElementById("chart-data");
   if (!block || typeof uPlot !== "function") return;
   var data = JSON.parse(block.textContent || "{}");
-  var SERIES = {
-    requests: [{ label: "Requests", key: "requests", stroke: "#2563eb" }],
-    tokens: [
-      { label: "Prompt tokens", key: "prompt", stroke: "#16a34a" },
-      { label: "Completion tokens", key: "completion", stroke: "#ea580c" },
-    ],
-    cost_usd: [{ label: "Cost (USD)", key: "cost_usd", stroke: "#9333ea" }],
-  };
+  var HEIGHT = 220;
+  function widthOf(el) {
+    return Math.max(240, el.clientWidth || 600);
+  }
   function draw(el) {
-    var lines = SERIES[el.getAttribute("data-series")];
+    var lines = data.lines[el.getAttribute("data-series")];
     if (!lines) return;
-    var width = Math.max(240, el.clientWidth || 600);
     var opts = {
-      width: width,
-      height: 220,
+      width: widthOf(el),
+      height: HEIGHT,
       series: [{}].concat(
         lines.map(function line(s) {
-          return { label: s.label, stroke: s.stroke, width: 2, fill: `${s.stroke}22` };
+          // Filled areas only where they do not hide each other.
+          return { label: s.label, stroke: s.stroke, width: 2, fill: lines.length <= 2 ? `${s.stroke}22` : undefined };
         }),
       ),
+      // Times in UTC, as every window and table on the page is.
+      tzDate: function utc(ts) {
+        return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+      },
       axes: [{}, { size: 70 }],
     };
     var columns = [data.t].concat(
       lines.map(function column(s) {
-        return data[s.key];
+        return data.columns[s.key];
       }),
     );
     el.setAttribute("data-points", String(data.t.length));
@@ -40,7 +49,7 @@
   });
   window.addEventListener("resize", function resize() {
     charts.forEach(function each(c) {
-      c.chart.setSize({ width: Math.max(240, c.el.clientWidth || 600), height: 220 });
+      c.chart.setSize({ width: widthOf(c.el), height: HEIGHT });
     });
   });
 })();
