@@ -1,108 +1,34 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanUpGateways, prepareGatewayState, startGateway, startMockTensoras } from "../e2e/helpers/gateway-process.mjs";
+import {
+  ADMIN_TOKEN,
+  ARTIFACTS,
+  chat,
+  paintedPixels,
+  SCRIPT_NAME,
+  type SeededDashboard,
+  shot,
+  startSeededDashboard,
+  stopSeededDashboard,
+} from "./helpers";
 
 /**
  * The dashboard as a person uses it: Chromium against `wrangler dev` with the mock Tensoras,
- * a ledger seeded by real requests through the gateway. Screenshots go to test-artifacts/.
+ * a ledger seeded by real requests through the gateway (test/browser/helpers.ts).
  */
-const ARTIFACTS = join(process.cwd(), "test-artifacts");
-const ADMIN_TOKEN = `admin-${crypto.randomUUID()}`;
-const UPSTREAM_KEY = `tns-${crypto.randomUUID()}`;
-const SCRIPT_NAME = "<script>alert(1)</script>";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
 let gateway: string;
 let browser: Browser;
-let closeMock: () => Promise<void>;
-const keys: Record<string, { id: string; key: string }> = {};
+let keys: SeededDashboard["keys"];
 const dialogs: string[] = [];
 const cspErrors: string[] = [];
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${gateway}/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-function chat(key: string, model: string): Promise<Response> {
-  return fetch(`${gateway}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "hello there" }] }),
-  });
-}
-
-/** Two teams (one named like a script tag), three keys, a dozen requests; waits until the ledger holds them all. */
-async function seedLedger(): Promise<void> {
-  const teamA = await admin<{ id: string }>("POST", "/teams", { name: "Browser team" });
-  const teamB = await admin<{ id: string }>("POST", "/teams", { name: SCRIPT_NAME });
-  keys.a1 = await admin("POST", `/teams/${teamA.id}/keys`, { name: "checkout service" });
-  keys.a2 = await admin("POST", `/teams/${teamA.id}/keys`, { name: "search service" });
-  keys.b1 = await admin("POST", `/teams/${teamB.id}/keys`, { name: `${SCRIPT_NAME} key` });
-  const plan: [string, string][] = [];
-  for (let i = 0; i < 4; i++) plan.push(["a1", "llama-3.3-70b"], ["a2", "qwen-3-32b"], ["b1", "llama-3.3-70b"]);
-  for (const [name, model] of plan) {
-    const res = await chat(keys[name]?.key ?? "", model);
-    expect(res.status, await res.text()).toBe(200);
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const { data } = await admin<{ data: { requests: number }[] }>("GET", "/usage");
-    if ((data[0]?.requests ?? 0) >= plan.length) return;
-    if (Date.now() > deadline) throw new Error("the ledger never recorded the seeded requests");
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
-}
-
-/** Pixels a chart's canvases hold that are not transparent: uPlot drew something. */
-function paintedPixels(page: Page, chartId: string): Promise<number> {
-  return page.$eval(`#${chartId}`, (el) => {
-    let painted = 0;
-    for (const canvas of el.querySelectorAll("canvas")) {
-      const ctx = canvas.getContext("2d");
-      if (!ctx || canvas.width === 0) continue;
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
-    }
-    return painted;
-  });
-}
-
 beforeAll(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  const mock = await startMockTensoras({ apiKey: UPSTREAM_KEY });
-  closeMock = mock.close;
-  const state = await prepareGatewayState();
-  const gw = await startGateway(state, { TENSORAS_BASE_URL: mock.url, TENSORAS_API_KEY: UPSTREAM_KEY, ADMIN_TOKEN });
-  gateway = gw.url;
-  await seedLedger();
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+  ({ gateway, browser, keys } = await startSeededDashboard());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await cleanUpGateways();
-  await closeMock?.();
-});
+afterAll(stopSeededDashboard);
 
 async function newPage(width = 1280, height = 800): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
@@ -140,7 +66,7 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator("#by-team").textContent()).toContain(SCRIPT_NAME);
     expect(dialogs).toEqual([]);
 
-    await page.getByLabel("Team").selectOption({ label: "Browser team" });
+    await page.locator("#team-filter").selectOption({ label: "Browser team" });
     await page.getByRole("button", { name: "Show" }).click();
     await page.waitForURL(/team_id=/);
     expect(await page.locator("#totals dd").first().textContent()).toBe("8");
@@ -164,7 +90,7 @@ describe("the dashboard in Chromium", () => {
     await shot(page, "revoke-confirm");
     await page.getByRole("button", { name: "Revoke the key" }).click();
     expect(await page.textContent("#key-status")).toBe("revoked");
-    expect((await chat(keys.a1?.key ?? "", "llama-3.3-70b")).status).toBe(401);
+    expect((await chat(gateway, keys.a1.key, "llama-3.3-70b")).status).toBe(401);
 
     await page.getByRole("link", { name: "Ledger health" }).click();
     await shot(page, "health");
