@@ -1,40 +1,40 @@
 import type { Operator } from "../admin/operator";
 import type { KeyView, TeamView } from "../admin/views";
 import type { UsageTotals } from "../db/usage-summary";
+import { formatMillionths, parseMillionths } from "../pricing/decimal";
 import { ChartData, Layout } from "./layout";
 import { formatUsd, type Series } from "./overview-data";
 import { TableScroll } from "./table-scroll";
 import { Chart, Totals } from "./tables";
 import type { RangeName } from "./windows";
 
-function Budget(props: { budget: TeamView["budget"]; limits: TeamView["limits"] }) {
+/** What is left of a budget this period: the limit less what is spent and what requests in flight hold. */
+function budgetLeft(budget: NonNullable<TeamView["budget"]>): string {
+  if (budget.spent_usd === null || budget.reserved_usd === null) return "unknown";
+  const left = parseMillionths(budget.limit_usd) - parseMillionths(budget.spent_usd) - parseMillionths(budget.reserved_usd);
+  return `$${formatMillionths(Math.max(0, left), 2)}`;
+}
+
+/** A team's or a key's budget and rate limits as GET /admin/teams/{id} or /admin/keys/{id} shows them. */
+function Budget(props: { id: string; budget: TeamView["budget"]; limits: TeamView["limits"] }) {
   const { budget, limits } = props;
+  const figures: [string, string][] = [
+    ["Budget", budget ? `$${budget.limit_usd} per ${budget.period}` : "none"],
+    ["Spent this period", budget ? (budget.spent_usd === null ? "unknown" : `$${budget.spent_usd}`) : "n/a"],
+    ["Reserved (in flight)", budget?.reserved_usd ? `$${budget.reserved_usd}` : "n/a"],
+    ["Left this period", budget ? budgetLeft(budget) : "n/a"],
+    ["Resets", budget?.resets_at ?? (budget ? "never (a total budget)" : "n/a")],
+    ["Requests per minute", String(limits?.requests_per_minute ?? "no limit")],
+    ["Tokens per minute", String(limits?.tokens_per_minute ?? "no limit")],
+  ];
   return (
-    <dl class="totals" id="limits">
-      <div>
-        <dt>Budget</dt>
-        <dd>{budget ? `$${budget.limit_usd} per ${budget.period}` : "none"}</dd>
-      </div>
-      <div>
-        <dt>Spent this period</dt>
-        <dd>{budget ? (budget.spent_usd === null ? "unknown" : `$${budget.spent_usd}`) : "n/a"}</dd>
-      </div>
-      <div>
-        <dt>Reserved (in flight)</dt>
-        <dd>{budget?.reserved_usd ? `$${budget.reserved_usd}` : "n/a"}</dd>
-      </div>
-      <div>
-        <dt>Resets</dt>
-        <dd>{budget?.resets_at ?? "n/a"}</dd>
-      </div>
-      <div>
-        <dt>Requests per minute</dt>
-        <dd>{String(limits?.requests_per_minute ?? "no limit")}</dd>
-      </div>
-      <div>
-        <dt>Tokens per minute</dt>
-        <dd>{String(limits?.tokens_per_minute ?? "no limit")}</dd>
-      </div>
+    <dl class="totals" id={props.id}>
+      {figures.map(([name, value]) => (
+        <div>
+          <dt>{name}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
     </dl>
   );
 }
@@ -55,7 +55,7 @@ export function TeamPage(props: {
         {props.team.archived_at ? ` · archived ${props.team.archived_at}` : ""}
       </p>
       <h2>Budget and limits</h2>
-      <Budget budget={props.team.budget} limits={props.team.limits} />
+      <Budget id="limits" budget={props.team.budget} limits={props.team.limits} />
       <TableScroll label="Keys">
         <table id="team-keys">
           <caption>{`Keys (usage over the last ${props.range})`}</caption>
@@ -107,18 +107,23 @@ export function KeyPage(props: {
   const key = props.apiKey;
   const canChange = props.operator.role !== "viewer" && key.status !== "revoked";
   const path = `/dashboard/keys/${encodeURIComponent(key.id)}`;
+  const per = props.series.bucket === "hour" ? "per hour" : "per day";
   return (
     <Layout title={`Key ${key.name}`} operator={props.operator} csrf={props.csrf} charts>
       <p>
         <a href={`/dashboard/teams/${encodeURIComponent(key.team_id)}`}>Back to its team</a> · status{" "}
         <strong id="key-status">{key.status}</strong> · prefix <code>{key.prefix}</code> · last used {key.last_used_at ?? "never"}
       </p>
+      <h2>Budget and limits of this key</h2>
+      <Budget id="key-limits" budget={key.budget} limits={key.limits} />
       <h2>{`Usage over the last ${props.range}`}</h2>
       <Totals row={props.totals} />
       <ChartData id="chart-data" data={props.series} />
       <section class="charts" aria-label="Usage over time">
-        <Chart id="chart-requests" label="Requests over time" series="requests" data={props.series} />
-        <Chart id="chart-tokens" label="Tokens over time" series="tokens" data={props.series} />
+        <Chart id="chart-requests" label={`Requests ${per}`} series="requests" data={props.series} />
+        <Chart id="chart-tokens" label={`Tokens ${per}`} series="tokens" data={props.series} />
+        <Chart id="chart-cost" label={`Cost ${per} (USD)`} series="cost_usd" data={props.series} />
+        <Chart id="chart-errors" label={`Error rate ${per} (% of requests)`} series="error_rate" data={props.series} />
       </section>
       {canChange ? (
         <section aria-label="Actions" class="actions">

@@ -165,6 +165,37 @@ describe("dashboard pages over the admin API", () => {
     expect(await (await session.get(`/dashboard/keys/${keyB.id}`)).text()).not.toContain(secret);
   });
 
+  it("shows a team's and a key's budget with what is left this period: the limit less what is spent and reserved", async () => {
+    const { teamA, keyA } = await seed();
+    const model = `dash-budget-${crypto.randomUUID()}`;
+    await adminJson("PUT", `/prices/${model}`, { input_usd_per_mtok: "1", output_usd_per_mtok: "1", max_output_tokens: 100 });
+    await adminJson("PATCH", `/teams/${teamA}`, { budget: { limit_usd: "1.00", period: "month" }, limits: { requests_per_minute: 60 } });
+    await adminJson("PATCH", `/keys/${keyA.id}`, { budget: { limit_usd: "0.50", period: "day" } });
+    mockUpstream(() =>
+      Response.json({
+        id: "x",
+        object: "chat.completion",
+        choices: [],
+        usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+      }),
+    );
+    expect((await chat(keyA.key, { model, max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while ((await adminJson<{ budget: { spent_usd: string } }>("GET", `/teams/${teamA}`)).budget.spent_usd !== "0.000007") {
+      if (Date.now() > deadline) throw new Error("the team's spend never reached 7 micro-USD");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const session = await signIn();
+    const team = await (await session.get(`/dashboard/teams/${teamA}`)).text();
+    expect(team).toContain("<dt>Budget</dt><dd>$1.00 per month</dd>");
+    expect(team).toContain("<dt>Spent this period</dt><dd>$0.000007</dd>");
+    expect(team).toContain("<dt>Left this period</dt><dd>$0.999993</dd>");
+    expect(team).toContain("<dt>Requests per minute</dt><dd>60</dd>");
+    const key = await (await session.get(`/dashboard/keys/${keyA.id}`)).text();
+    expect(key).toContain("<dt>Budget</dt><dd>$0.50 per day</dd>");
+    expect(key).toContain("<dt>Left this period</dt><dd>$0.499993</dd>");
+  });
+
   it("keeps a viewer read-only and shows a team_admin only its own teams", async () => {
     const { teamA, teamB, keyA, keyB } = await seed();
     const viewer = await adminJson<{ token: string }>("POST", "/operators", { name: "v", role: "viewer" });
