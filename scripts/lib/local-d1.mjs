@@ -6,26 +6,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnWrangler } from "./wrangler.mjs";
-
-/**
- * Runs wrangler and resolves with its stdout alone (JSON with --json): its stderr, where
- * warnings go, is kept apart and shown only if it fails.
- */
-function wranglerStdout(rootDir, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawnWrangler(rootDir, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk) => (stdout += chunk));
-    child.stderr?.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`wrangler d1 execute failed (${signal ?? `exit ${code}`}):\n${stderr}${stdout}`));
-    });
-  });
-}
+import { runWranglerStdout } from "./wrangler.mjs";
 
 /**
  * An `execute(statements)` for the project's local D1 (`persistArgs`: `--persist-to DIR` or
@@ -37,7 +18,7 @@ export function localD1(rootDir, persistArgs = []) {
     try {
       const file = join(dir, "statements.sql");
       await writeFile(file, `${statements.join("\n")}\n`);
-      const stdout = await wranglerStdout(rootDir, ["d1", "execute", "DB", "--local", ...persistArgs, "--json", "--file", file]);
+      const stdout = await runWranglerStdout(rootDir, ["d1", "execute", "DB", "--local", ...persistArgs, "--json", "--file", file]);
       const results = JSON.parse(stdout);
       if (!Array.isArray(results) || results.length !== statements.length) {
         throw new Error(

@@ -18,21 +18,44 @@ export function spawnWrangler(rootDir, args, options = {}) {
 }
 
 /**
- * Runs a short wrangler command to completion with its output captured (shown only
- * on failure). stdin is not a TTY, so confirmation prompts take their default ("yes")
- * instead of waiting for a keypress.
- * @returns {Promise<string>} the combined output
+ * Runs a short wrangler command to completion, its stdout and stderr captured apart. stdin
+ * is not a TTY, so confirmation prompts take their default ("yes") instead of waiting for a
+ * keypress.
+ * @returns {Promise<{ stdout: string, stderr: string, output: string }>} `output`: both, interleaved
  */
-export function runWrangler(rootDir, args) {
+function captureWrangler(rootDir, args) {
   return new Promise((resolve, reject) => {
     const child = spawnWrangler(rootDir, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout?.on("data", (chunk) => (output += chunk));
-    child.stderr?.on("data", (chunk) => (output += chunk));
+    const captured = { stdout: "", stderr: "", output: "" };
+    child.stdout?.on("data", (chunk) => {
+      captured.stdout += chunk;
+      captured.output += chunk;
+    });
+    child.stderr?.on("data", (chunk) => {
+      captured.stderr += chunk;
+      captured.output += chunk;
+    });
     child.on("error", reject);
     child.on("exit", (code, signal) => {
-      if (code === 0) resolve(output);
-      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${output}`));
+      if (code === 0) resolve(captured);
+      else reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${signal ?? `exit ${code}`}):\n${captured.output}`));
     });
   });
+}
+
+/**
+ * Runs a short wrangler command with its output captured (shown only on failure).
+ * @returns {Promise<string>} the combined output
+ */
+export async function runWrangler(rootDir, args) {
+  return (await captureWrangler(rootDir, args)).output;
+}
+
+/**
+ * The same, resolving with stdout alone (JSON with --json): stderr, where wrangler's warnings
+ * go, is shown only on failure.
+ * @returns {Promise<string>}
+ */
+export async function runWranglerStdout(rootDir, args) {
+  return (await captureWrangler(rootDir, args)).stdout;
 }
