@@ -8,8 +8,9 @@
  *   3. a mock Tensoras on a free port unless TENSORAS_API_KEY is configured
  *   4. `wrangler dev`, and a banner with a ready-to-paste curl once /healthz answers
  *
- * Environment: PORT (default 8787), DEV_PERSIST_TO (wrangler --persist-to), DEV_DEMO_USAGE=0
- * (no demo usage), and TENSORAS_API_KEY / TENSORAS_BASE_URL (also read from .dev.vars).
+ * Environment: PORT (default 8787), DEV_PERSIST_TO (wrangler --persist-to), DEV_DEMO_USAGE (0: no
+ * demo usage; 1: demo usage even with a real TENSORAS_API_KEY, which otherwise skips it), and
+ * TENSORAS_API_KEY / TENSORAS_BASE_URL (also read from .dev.vars).
  * Arguments after `--` go to `wrangler dev` (`npm run dev -- --log-level debug`).
  * However it is stopped (Ctrl-C, `kill` of npm or of this script, SIGHUP), everything it
  * started stops with it: scripts/lib/dev-stop.mjs.
@@ -130,7 +131,10 @@ async function main() {
   const { key: demoKey, created: newKey } = await loadOrCreateDemoKey(ROOT);
   log(newKey ? "created the demo key (.wrangler/demo-key.txt)" : "reusing the demo key in .wrangler/demo-key.txt");
   await runWrangler(ROOT, ["d1", "execute", "DB", "--local", ...persist, "--command", await demoSeedSql(demoKey)]);
-  if (process.env.DEV_DEMO_USAGE !== "0" && !stopping) {
+  const realKey = process.env.TENSORAS_API_KEY || vars.TENSORAS_API_KEY;
+  // Demo usage beside the mock only: with the real Tensoras, demo prices would price real requests.
+  const demoUsage = process.env.DEV_DEMO_USAGE === "1" || (process.env.DEV_DEMO_USAGE !== "0" && !realKey);
+  if (demoUsage && !stopping) {
     const { seedDemoUsage } = await import("./lib/demo-usage.mjs");
     const { records } = await seedDemoUsage(localD1(ROOT, persist));
     log(`demo usage: ${records} records over the last 24 h (set DEV_DEMO_USAGE=0 to skip)`);
@@ -138,7 +142,6 @@ async function main() {
   if (stopping) return shutdown(130);
 
   const devArgs = ["dev", "--port", String(port), "--ip", "127.0.0.1", ...persist];
-  const realKey = process.env.TENSORAS_API_KEY || vars.TENSORAS_API_KEY;
   let upstream;
   if (realKey) {
     // A key only in the environment is not seen by wrangler, which reads .dev.vars.

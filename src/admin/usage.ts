@@ -65,7 +65,7 @@ usage.openapi(
     method: "get",
     path: "/usage",
     operationId: "getUsageSummary",
-    summary: "Totals of requests and tokens, grouped by team, key, model and/or day (JSON or CSV)",
+    summary: "Totals of requests, tokens and cost, grouped by team, key, model, day, hour and/or outcome (JSON or CSV)",
     request: { query: UsageSummaryQuery },
     responses: {
       200: {

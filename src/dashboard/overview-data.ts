@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { OUTCOMES, type Outcome } from "../metering/usage-record";
 import { adminJson } from "./admin-client";
 import { CHART_LINES, FAILED_OUTCOMES } from "./chart-lines";
-import { type Bucket, bucketStarts, type ChartWindow, type RangeName, rangeWindow } from "./windows";
+import { type Bucket, bucketStarts, type ChartWindow, windowQuery } from "./windows";
 
 export interface UsageQuery {
   from: string;
@@ -67,6 +67,17 @@ function percent(part: number, whole: number): number {
   return whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 100;
 }
 
+const SUMMED = {
+  requests: "requests",
+  tokens: "total_tokens",
+  prompt: "prompt_tokens",
+  completion: "completion_tokens",
+  cached: "cached_tokens",
+  reasoning: "reasoning_tokens",
+} as const satisfies Record<string, keyof UsageTotals>;
+
+const isOutcome = (value: unknown): value is Outcome => (OUTCOMES as readonly unknown[]).includes(value);
+
 /**
  * The window's buckets from one GET /admin/usage?group_by=hour,outcome (or day,outcome):
  * every point is the sum of the API's rows for its bucket, so the charts add up to the totals.
@@ -74,42 +85,36 @@ function percent(part: number, whole: number): number {
 export async function usageSeries(
   env: Env,
   operator: Operator,
-  window: ChartWindow | RangeName,
-  base: Omit<UsageQuery, "from" | "to">,
-  now = Date.now(),
+  window: ChartWindow,
+  filter: { teamId?: string; keyId?: string },
 ): Promise<Series> {
-  const w = typeof window === "string" ? rangeWindow(window, now) : window;
-  const query = { ...base, from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString() };
-  const rows = await usageRows(env, operator, query, `${w.bucket},outcome`);
-  const starts = bucketStarts(w);
+  const rows = await usageRows(env, operator, windowQuery(window, filter), `${window.bucket},outcome`);
+  const starts = bucketStarts(window);
   const index = new Map(starts.map((start, i) => [start, i]));
-  const column = () => starts.map(() => 0);
-  const columns: Record<string, number[]> = {};
-  for (const name of ["requests", "tokens", "prompt", "completion", "cached", "reasoning", "cost_micro_usd", "failed", ...OUTCOMES]) {
-    columns[name] = column();
-  }
-  const add = (name: string, i: number, value: number) => {
-    (columns[name] as number[])[i] = ((columns[name] as number[])[i] ?? 0) + value;
-  };
+  const zeros = () => starts.map(() => 0);
+  const sums = Object.fromEntries(Object.keys(SUMMED).map((name) => [name, zeros()])) as Record<keyof typeof SUMMED, number[]>;
+  const byOutcome = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, zeros()])) as Record<Outcome, number[]>;
+  const costMicro = zeros();
+  const failed = zeros();
   for (const row of rows) {
-    const start = Date.parse(w.bucket === "hour" ? (row.hour ?? "") : `${row.day}T00:00:00Z`);
-    const i = index.get(start);
+    // Buckets and groups are the same whole hours or days; a row outside them cannot occur.
+    const i = index.get(Date.parse(window.bucket === "hour" ? (row.hour ?? "") : `${row.day}T00:00:00Z`));
     if (i === undefined) continue;
-    add("requests", i, row.requests);
-    add("tokens", i, row.total_tokens);
-    add("prompt", i, row.prompt_tokens);
-    add("completion", i, row.completion_tokens);
-    add("cached", i, row.cached_tokens);
-    add("reasoning", i, row.reasoning_tokens);
-    add("cost_micro_usd", i, row.cost_micro_usd);
-    if (row.outcome) add(row.outcome, i, row.requests);
-    if (row.outcome && FAILED_OUTCOMES.includes(row.outcome as Outcome)) add("failed", i, row.requests);
+    for (const name of Object.keys(SUMMED) as (keyof typeof SUMMED)[]) sums[name][i] = (sums[name][i] ?? 0) + row[SUMMED[name]];
+    costMicro[i] = (costMicro[i] ?? 0) + row.cost_micro_usd;
+    if (!isOutcome(row.outcome)) continue;
+    byOutcome[row.outcome][i] = (byOutcome[row.outcome][i] ?? 0) + row.requests;
+    if (FAILED_OUTCOMES.includes(row.outcome)) failed[i] = (failed[i] ?? 0) + row.requests;
   }
-  const requests = columns.requests as number[];
-  columns.cost_usd = (columns.cost_micro_usd as number[]).map((micro) => micro / 1e6);
-  columns.failed_pct = (columns.failed as number[]).map((n, i) => percent(n, requests[i] ?? 0));
-  columns.rejected_pct = (columns.rejected as number[]).map((n, i) => percent(n, requests[i] ?? 0));
-  return { t: starts.map((s) => s / 1000), bucket: w.bucket, columns, lines: CHART_LINES };
+  const share = (counts: number[]) => counts.map((n, i) => percent(n, sums.requests[i] ?? 0));
+  const columns: Record<string, number[]> = {
+    ...sums,
+    ...byOutcome,
+    cost_usd: costMicro.map((micro) => micro / 1e6),
+    failed_pct: share(failed),
+    rejected_pct: share(byOutcome.rejected),
+  };
+  return { t: starts.map((start) => start / 1000), bucket: window.bucket, columns, lines: CHART_LINES };
 }
 
 /** The n rows largest by `by`, ties in the API's order. */

@@ -1,8 +1,8 @@
 import type { Operator } from "../admin/operator";
 import type { UsageTotals } from "../db/usage-summary";
-import { ChartData, Layout } from "./layout";
+import { Layout } from "./layout";
 import { type Series, topRows } from "./overview-data";
-import { Chart, Totals, UsageTable } from "./tables";
+import { Totals, UsageCharts, UsageTable } from "./tables";
 import { type ChartWindow, RANGES } from "./windows";
 
 export interface OverviewProps {
@@ -21,19 +21,22 @@ export interface OverviewProps {
   csv: { table: string; series: string };
 }
 
-function RangeFilter(props: { window: ChartWindow; teamId?: string; teams: { id: string; name: string }[]; allTeams: boolean }) {
-  const days = props.window.days;
+/** What the filter shows as chosen: a window's range and days, or what a refused form asked. */
+type Asked = { range: string; days?: { from: string; to: string } };
+
+function RangeFilter(props: { asked: Asked; teamId?: string; teams: { id: string; name: string }[]; allTeams: boolean }) {
+  const days = props.asked.days;
   return (
     <form method="get" action="/dashboard" class="filters">
       <label>
         Range{" "}
         <select name="range" id="range-filter">
           {Object.entries(RANGES).map(([name, range]) => (
-            <option value={name} selected={name === props.window.range}>
+            <option value={name} selected={name === props.asked.range}>
               {range.label}
             </option>
           ))}
-          <option value="custom" selected={props.window.range === "custom"}>
+          <option value="custom" selected={props.asked.range === "custom"}>
             custom days (below)
           </option>
         </select>
@@ -66,19 +69,12 @@ export function OverviewPage(props: OverviewProps) {
   const per = props.series.bucket === "hour" ? "per hour" : "per day";
   return (
     <Layout title="Usage overview" operator={props.operator} csrf={props.csrf} charts>
-      <RangeFilter window={props.window} teamId={props.teamId} teams={props.teams} allTeams={props.operator.role !== "team_admin"} />
+      <RangeFilter asked={props.window} teamId={props.teamId} teams={props.teams} allTeams={props.operator.role !== "team_admin"} />
       <p id="window" data-from={from} data-to={to}>
         {`From ${from} to ${to} (UTC, end exclusive)`}
       </p>
       <Totals row={props.totals} />
-      <ChartData id="chart-data" data={props.series} />
-      <section class="charts" aria-label="Usage over time">
-        <Chart id="chart-requests" label={`Requests ${per}`} series="requests" data={props.series} />
-        <Chart id="chart-tokens" label={`Tokens ${per}`} series="tokens" data={props.series} />
-        <Chart id="chart-cost" label={`Cost ${per} (USD)`} series="cost_usd" data={props.series} />
-        <Chart id="chart-errors" label={`Error rate ${per} (% of requests)`} series="error_rate" data={props.series} />
-        <Chart id="chart-outcomes" label={`Requests by outcome ${per}`} series="outcomes" data={props.series} />
-      </section>
+      <UsageCharts series={props.series} outcomes />
       <p class="note" id="error-rate-note">
         Failed upstream: Tensoras answered an error, could not be reached, or the request was interrupted (<code>upstream_error</code>,{" "}
         <code>upstream_unreachable</code>, <code>interrupted</code>). Rejected: refused by the gateway before Tensoras (budget, rate limit,
@@ -96,6 +92,25 @@ export function OverviewPage(props: OverviewProps) {
       <UsageTable caption="By model" rows={props.byModel} group="model" id="by-model" />
       <UsageTable caption="Top keys by cost" rows={topRows(props.byKey, "cost_micro_usd")} group="key" id="top-cost" />
       <UsageTable caption="Top keys by requests" rows={topRows(props.byKey, "requests")} group="key" id="top-requests" />
+    </Layout>
+  );
+}
+
+/** A custom range the form could not take: the filter again, with what was typed and why it was refused. */
+export function RangeErrorPage(props: {
+  operator: Operator;
+  csrf: string;
+  message: string;
+  asked: Asked;
+  teamId?: string;
+  teams: { id: string; name: string }[];
+}) {
+  return (
+    <Layout title="Usage overview" operator={props.operator} csrf={props.csrf} charts>
+      <p role="alert" class="error" id="range-error">
+        {props.message}
+      </p>
+      <RangeFilter asked={props.asked} teamId={props.teamId} teams={props.teams} allTeams={props.operator.role !== "team_admin"} />
     </Layout>
   );
 }

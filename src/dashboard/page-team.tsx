@@ -2,17 +2,29 @@ import type { Operator } from "../admin/operator";
 import type { KeyView, TeamView } from "../admin/views";
 import type { UsageTotals } from "../db/usage-summary";
 import { formatMillionths, parseMillionths } from "../pricing/decimal";
-import { ChartData, Layout } from "./layout";
+import { Layout } from "./layout";
 import { formatUsd, type Series } from "./overview-data";
 import { TableScroll } from "./table-scroll";
-import { Chart, Totals } from "./tables";
-import type { RangeName } from "./windows";
+import { Totals, UsageCharts } from "./tables";
+import { type ChartWindow, RANGES } from "./windows";
 
-/** What is left of a budget this period: the limit less what is spent and what requests in flight hold. */
+function windowName(window: ChartWindow): string {
+  return window.range === "custom" ? "chosen days" : RANGES[window.range].label;
+}
+
+/**
+ * What is left of a budget this period: the limit less what is spent and what requests in
+ * flight hold, in integer millionths (an overspend, which reservations prevent, is shown as such).
+ */
 function budgetLeft(budget: NonNullable<TeamView["budget"]>): string {
   if (budget.spent_usd === null || budget.reserved_usd === null) return "unknown";
-  const left = parseMillionths(budget.limit_usd) - parseMillionths(budget.spent_usd) - parseMillionths(budget.reserved_usd);
-  return `$${formatMillionths(Math.max(0, left), 2)}`;
+  let left: number;
+  try {
+    left = parseMillionths(budget.limit_usd) - parseMillionths(budget.spent_usd) - parseMillionths(budget.reserved_usd);
+  } catch {
+    return "unknown";
+  }
+  return left >= 0 ? `$${formatMillionths(left, 2)}` : `none (over by $${formatMillionths(-left, 2)})`;
 }
 
 /** A team's or a key's budget and rate limits as GET /admin/teams/{id} or /admin/keys/{id} shows them. */
@@ -45,7 +57,7 @@ export function TeamPage(props: {
   team: TeamView;
   keys: KeyView[];
   usage: UsageTotals[];
-  range: RangeName;
+  window: ChartWindow;
 }) {
   const usageOf = new Map(props.usage.map((row) => [row.key_id, row]));
   return (
@@ -58,7 +70,7 @@ export function TeamPage(props: {
       <Budget id="limits" budget={props.team.budget} limits={props.team.limits} />
       <TableScroll label="Keys">
         <table id="team-keys">
-          <caption>{`Keys (usage over the last ${props.range})`}</caption>
+          <caption>{`Keys (usage over the ${windowName(props.window)})`}</caption>
           <thead>
             <tr>
               <th scope="col">Key</th>
@@ -102,12 +114,11 @@ export function KeyPage(props: {
   apiKey: KeyView;
   totals: UsageTotals | undefined;
   series: Series;
-  range: RangeName;
+  window: ChartWindow;
 }) {
   const key = props.apiKey;
   const canChange = props.operator.role !== "viewer" && key.status !== "revoked";
   const path = `/dashboard/keys/${encodeURIComponent(key.id)}`;
-  const per = props.series.bucket === "hour" ? "per hour" : "per day";
   return (
     <Layout title={`Key ${key.name}`} operator={props.operator} csrf={props.csrf} charts>
       <p>
@@ -116,15 +127,9 @@ export function KeyPage(props: {
       </p>
       <h2>Budget and limits of this key</h2>
       <Budget id="key-limits" budget={key.budget} limits={key.limits} />
-      <h2>{`Usage over the last ${props.range}`}</h2>
+      <h2>{`Usage over the ${windowName(props.window)}`}</h2>
       <Totals row={props.totals} />
-      <ChartData id="chart-data" data={props.series} />
-      <section class="charts" aria-label="Usage over time">
-        <Chart id="chart-requests" label={`Requests ${per}`} series="requests" data={props.series} />
-        <Chart id="chart-tokens" label={`Tokens ${per}`} series="tokens" data={props.series} />
-        <Chart id="chart-cost" label={`Cost ${per} (USD)`} series="cost_usd" data={props.series} />
-        <Chart id="chart-errors" label={`Error rate ${per} (% of requests)`} series="error_rate" data={props.series} />
-      </section>
+      <UsageCharts series={props.series} />
       {canChange ? (
         <section aria-label="Actions" class="actions">
           <a href={`${path}/revoke`} class="button danger">

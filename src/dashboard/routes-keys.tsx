@@ -5,7 +5,7 @@ import type { DashEnv } from "./middleware";
 import { usageRows, usageSeries } from "./overview-data";
 import { MessagePage, RevokeConfirmPage, RotatedPage } from "./page-misc";
 import { KeyPage, TeamPage } from "./page-team";
-import { rangeName, rangeWindow } from "./windows";
+import { rangeName, rangeWindow, windowQuery } from "./windows";
 
 export const keyPages = new Hono<DashEnv>();
 
@@ -17,34 +17,29 @@ function refusal(c: Context<DashEnv>, title: string, status: number, body: ApiEr
   return c.html(<MessagePage title={title} message={message} operator={c.get("dashOperator")} csrf={c.get("csrf")} />, status as 403);
 }
 
-function windowOf(range: ReturnType<typeof rangeName>, now: number) {
-  const { from, to } = rangeWindow(range, now);
-  return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
-}
-
 keyPages.get("/teams/:team_id", async function teamPage(c) {
   const operator = c.get("dashOperator");
   const id = encodeURIComponent(c.req.param("team_id"));
-  const range = rangeName(c.req.query("range"));
+  const window = rangeWindow(rangeName(c.req.query("range")));
   const team = await adminJson<TeamView & ApiError>(c.env, operator, "GET", `/teams/${id}`);
   if (team.status !== 200) return refusal(c, "Team", team.status, team.body);
   const keys = await adminJson<{ data: KeyView[] } & ApiError>(c.env, operator, "GET", `/teams/${id}/keys?limit=1000`);
   if (keys.status !== 200) return refusal(c, "Team", keys.status, keys.body);
-  const usage = await usageRows(c.env, operator, { ...windowOf(range, Date.now()), teamId: team.body.id }, "key");
-  return c.html(<TeamPage operator={operator} csrf={c.get("csrf")} team={team.body} keys={keys.body.data} usage={usage} range={range} />);
+  const usage = await usageRows(c.env, operator, windowQuery(window, { teamId: team.body.id }), "key");
+  return c.html(<TeamPage operator={operator} csrf={c.get("csrf")} team={team.body} keys={keys.body.data} usage={usage} window={window} />);
 });
 
 keyPages.get("/keys/:key_id", async function keyPage(c) {
   const operator = c.get("dashOperator");
-  const range = rangeName(c.req.query("range"));
+  const window = rangeWindow(rangeName(c.req.query("range")));
   const key = await adminJson<KeyView & ApiError>(c.env, operator, "GET", `/keys/${encodeURIComponent(c.req.param("key_id"))}`);
   if (key.status !== 200) return refusal(c, "Key", key.status, key.body);
-  const now = Date.now();
+  const filter = { keyId: key.body.id };
   const [totals, series] = await Promise.all([
-    usageRows(c.env, operator, { ...windowOf(range, now), keyId: key.body.id }, "", 1),
-    usageSeries(c.env, operator, range, { keyId: key.body.id }, now),
+    usageRows(c.env, operator, windowQuery(window, filter), "", 1),
+    usageSeries(c.env, operator, window, filter),
   ]);
-  return c.html(<KeyPage operator={operator} csrf={c.get("csrf")} apiKey={key.body} totals={totals[0]} series={series} range={range} />);
+  return c.html(<KeyPage operator={operator} csrf={c.get("csrf")} apiKey={key.body} totals={totals[0]} series={series} window={window} />);
 });
 
 keyPages.get("/keys/:key_id/revoke", async function confirmRevoke(c) {

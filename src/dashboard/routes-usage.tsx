@@ -7,8 +7,8 @@ import type { DashEnv } from "./middleware";
 import { ApiFailure, type UsageQuery, usageRows, usageSearch, usageSeries } from "./overview-data";
 import { type Health, HealthPage, type LedgerExport } from "./page-health";
 import { MessagePage } from "./page-misc";
-import { OverviewPage, type OverviewProps } from "./page-overview";
-import { type ChartWindow, WindowError, windowOf } from "./windows";
+import { OverviewPage, type OverviewProps, RangeErrorPage } from "./page-overview";
+import { type ChartWindow, instantsWindow, rangeWindow, WindowError, windowOf, windowQuery } from "./windows";
 
 export const usagePages = new Hono<DashEnv>();
 
@@ -18,17 +18,10 @@ function chosenTeam(operator: Operator, asked: string | undefined): string | und
   return asked && operator.teamIds.includes(asked) ? asked : operator.teamIds[0];
 }
 
-function queryOf(window: ChartWindow, teamId: string | undefined): UsageQuery {
-  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), teamId };
-}
-
 /** The CSV links of a page: its exact window as instants, so a download equals what was on screen. */
 function csvLinks(window: ChartWindow, teamId: string | undefined): OverviewProps["csv"] {
-  const search = new URLSearchParams(usageSearch(queryOf(window, teamId)));
-  return {
-    table: `/dashboard/usage.csv?${search}`,
-    series: `/dashboard/usage.csv?${search}&table=over_time&bucket=${window.bucket}`,
-  };
+  const search = usageSearch(windowQuery(window, { teamId }));
+  return { table: `/dashboard/usage.csv?${search}`, series: `/dashboard/usage.csv?${search}&table=over_time` };
 }
 
 /** The filter's teams: a team_admin's own (named by the API), else every team with usage in the range. */
@@ -46,25 +39,32 @@ async function filterTeams(env: Env, operator: Operator, query: UsageQuery): Pro
 usagePages.get("/", async function overview(c) {
   const operator = c.get("dashOperator");
   const teamId = chosenTeam(operator, c.req.query("team_id"));
-  const message = (text: string, status: 200 | 400 = 200) =>
-    c.html(<MessagePage title="Usage overview" message={text} operator={operator} csrf={c.get("csrf")} />, status);
-  if (operator.role === "team_admin" && teamId === undefined) return message("This operator manages no team yet.");
-  const now = Date.now();
+  if (operator.role === "team_admin" && teamId === undefined) {
+    return c.html(
+      <MessagePage title="Usage overview" message="This operator manages no team yet." operator={operator} csrf={c.get("csrf")} />,
+    );
+  }
   let window: ChartWindow;
   try {
-    window = windowOf(c.req.query(), now);
+    window = windowOf(c.req.query());
   } catch (err) {
-    if (err instanceof WindowError) return message(err.message, 400);
-    throw err;
+    if (!(err instanceof WindowError)) throw err;
+    // The filter again, with what was typed and what is wrong with it.
+    const teams = await filterTeams(c.env, operator, windowQuery(rangeWindow("30d"), { teamId }));
+    const asked = { range: "custom", days: { from: c.req.query("from") ?? "", to: c.req.query("to") ?? "" } };
+    return c.html(
+      <RangeErrorPage operator={operator} csrf={c.get("csrf")} message={err.message} asked={asked} teamId={teamId} teams={teams} />,
+      400,
+    );
   }
-  const query = queryOf(window, teamId);
+  const query = windowQuery(window, { teamId });
   try {
     const [totals, byTeam, byModel, byKey, series, teams] = await Promise.all([
       usageRows(c.env, operator, query, "", 1),
       usageRows(c.env, operator, query, "team"),
       usageRows(c.env, operator, query, "model"),
       usageRows(c.env, operator, query, "key"),
-      usageSeries(c.env, operator, window, { teamId }, now),
+      usageSeries(c.env, operator, window, { teamId }),
       filterTeams(c.env, operator, query),
     ]);
     const props: OverviewProps = {
@@ -89,18 +89,23 @@ usagePages.get("/", async function overview(c) {
 
 /**
  * What the overview showed, as GET /admin/usage writes CSV for the same window (the link's
- * from/to instants): the by-team-and-model table, or (table=over_time) the charts' points per
- * hour or day and outcome.
+ * from/to instants, bounded like a custom range): the by-team-and-model table, or
+ * (table=over_time) the charts' points per hour or day, as the page drew them, and outcome.
  */
 usagePages.get("/usage.csv", async function usageCsv(c) {
   const operator = c.get("dashOperator");
   const teamId = chosenTeam(operator, c.req.query("team_id"));
-  const from = c.req.query("from");
-  const to = c.req.query("to");
-  if (!from || !to) return c.text("The CSV link needs its from and to.", 400);
+  let window: ChartWindow;
+  try {
+    window = instantsWindow(c.req.query("from"), c.req.query("to"));
+  } catch (err) {
+    if (err instanceof WindowError) return c.text(err.message, 400);
+    throw err;
+  }
   const overTime = c.req.query("table") === "over_time";
-  const groupBy = overTime ? `${c.req.query("bucket") === "day" ? "day" : "hour"},outcome` : "team,model";
-  const res = await adminApi(c.env, operator, "GET", `/usage?${usageSearch({ from, to, teamId }, { group_by: groupBy, format: "csv" })}`);
+  const groupBy = overTime ? `${window.bucket},outcome` : "team,model";
+  const search = usageSearch(windowQuery(window, { teamId }), { group_by: groupBy, format: "csv" });
+  const res = await adminApi(c.env, operator, "GET", `/usage?${search}`);
   if (!res.ok) return c.text(`The usage query failed (${res.status}).`, res.status as 400);
   return c.body(await res.text(), 200, {
     "content-type": "text/csv; charset=utf-8",
@@ -108,7 +113,7 @@ usagePages.get("/usage.csv", async function usageCsv(c) {
   });
 });
 
-/** GET /admin/health and the last day's GET /admin/exports (the owner's, as on the API). */
+/** GET /admin/health and the newest 24 hours GET /admin/exports lists (the owner's, as on the API). */
 usagePages.get("/health", async function health(c) {
   const operator = c.get("dashOperator");
   const [{ status, body }, exports] = await Promise.all([

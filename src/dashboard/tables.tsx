@@ -1,5 +1,6 @@
 import type { UsageTotals } from "../db/usage-summary";
 import { CHART_LINES, type ChartName } from "./chart-lines";
+import { ChartData } from "./layout";
 import { formatUsd, type Series } from "./overview-data";
 import { TableScroll } from "./table-scroll";
 
@@ -87,10 +88,10 @@ export function Totals(props: { row: UsageTotals | undefined }) {
   );
 }
 
-/** A bucket's start as the chart's table names it: the UTC hour, or the UTC day. */
+/** A bucket's start as the chart's table names it, as GET /admin/usage names the group: the UTC hour, or the UTC day. */
 function bucketLabel(seconds: number, bucket: Series["bucket"]): string {
   const iso = new Date(seconds * 1000).toISOString();
-  return bucket === "hour" ? `${iso.slice(0, 13)}:00Z` : iso.slice(0, 10);
+  return bucket === "hour" ? `${iso.slice(0, 13)}:00:00Z` : iso.slice(0, 10);
 }
 
 /**
@@ -133,5 +134,22 @@ export function Chart(props: { id: string; label: string; series: ChartName; dat
         </details>
       ) : null}
     </figure>
+  );
+}
+
+/** A page's charts over time, from one series: the overview's five, or (outcomes false) a key's four. */
+export function UsageCharts(props: { series: Series; outcomes?: boolean }) {
+  const per = props.series.bucket === "hour" ? "per hour" : "per day";
+  return (
+    <>
+      <ChartData id="chart-data" data={props.series} />
+      <section class="charts" aria-label="Usage over time">
+        <Chart id="chart-requests" label={`Requests ${per}`} series="requests" data={props.series} />
+        <Chart id="chart-tokens" label={`Tokens ${per}`} series="tokens" data={props.series} />
+        <Chart id="chart-cost" label={`Cost ${per} (USD)`} series="cost_usd" data={props.series} />
+        <Chart id="chart-errors" label={`Error rate ${per} (% of requests)`} series="error_rate" data={props.series} />
+        {props.outcomes ? <Chart id="chart-outcomes" label={`Requests by outcome ${per}`} series="outcomes" data={props.series} /> : null}
+      </section>
+    </>
   );
 }

@@ -13,7 +13,7 @@ const HOURLY_UP_TO_MS = 7 * DAY_MS;
 export const RANGES = {
   "24h": { label: "last 24 hours", span: 24 * HOUR_MS, bucket: "hour" },
   "7d": { label: "last 7 days", span: 7 * DAY_MS, bucket: "hour" },
-  "30d": { label: "last 30 days", span: 30 * DAY_MS, bucket: "day" },
+  "30d": { label: "last 30 UTC days (today's included)", span: 30 * DAY_MS, bucket: "day" },
 } as const;
 export type RangeName = keyof typeof RANGES;
 export type Bucket = "hour" | "day";
@@ -46,11 +46,15 @@ export function rangeWindow(range: RangeName, now = Date.now()): ChartWindow {
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The last day a range may include: its end (the next midnight) must still be a four-digit-year instant the API takes. */
+const LAST_DAY = Date.UTC(9999, 11, 30);
+
 function dayStart(value: string | undefined): number | null {
   if (value === undefined || !DAY_PATTERN.test(value)) return null;
   const at = Date.parse(`${value}T00:00:00Z`);
   // Date.parse rolls 2026-02-31 over to March: only a day that reads back the same is one.
-  return Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value ? null : at;
+  if (Number.isNaN(at) || at > LAST_DAY) return null;
+  return new Date(at).toISOString().slice(0, 10) === value ? at : null;
 }
 
 export class WindowError extends Error {}
@@ -65,14 +69,30 @@ export function customWindow(fromDay: string | undefined, toDay: string | undefi
   if (to - from > MAX_CUSTOM_DAYS * DAY_MS) {
     throw new WindowError(`A custom range is at most ${MAX_CUSTOM_DAYS} days; use the CSV or the ledger export for longer.`);
   }
-  const bucket = to - from <= HOURLY_UP_TO_MS ? "hour" : "day";
-  return { range: "custom", from, to, bucket, days: { from: fromDay as string, to: toDay as string } };
+  return { range: "custom", from, to, bucket: bucketFor(to - from), days: { from: fromDay as string, to: toDay as string } };
 }
 
 /** The window a page's query asks for: `range=custom&from=…&to=…`, else a preset. */
 export function windowOf(query: { range?: string; from?: string; to?: string }, now = Date.now()): ChartWindow {
   if (query.range === "custom") return customWindow(query.from, query.to);
   return rangeWindow(rangeName(query.range), now);
+}
+
+/** The bucket a window of this span is drawn in: hours up to a week, days beyond. */
+function bucketFor(spanMs: number): Bucket {
+  return spanMs <= HOURLY_UP_TO_MS ? "hour" : "day";
+}
+
+/**
+ * The window a CSV link names by its instants (the page's window, exactly): bounded like a
+ * custom range, so a hand-made link cannot ask for more than a page could show.
+ */
+export function instantsWindow(fromText: string | undefined, toText: string | undefined): ChartWindow {
+  const from = fromText === undefined ? Number.NaN : Date.parse(fromText);
+  const to = toText === undefined ? Number.NaN : Date.parse(toText);
+  if (Number.isNaN(from) || Number.isNaN(to) || to <= from) throw new WindowError("The CSV link needs a from before its to.");
+  if (to - from > MAX_CUSTOM_DAYS * DAY_MS) throw new WindowError(`A CSV download covers at most ${MAX_CUSTOM_DAYS} days.`);
+  return { range: "custom", from, to, bucket: bucketFor(to - from) };
 }
 
 /** Every bucket's start in the window, in order. */
@@ -83,7 +103,7 @@ export function bucketStarts(window: ChartWindow): number[] {
   return starts;
 }
 
-export function windowLabel(window: ChartWindow): string {
-  if (window.range !== "custom") return RANGES[window.range].label;
-  return `${window.days?.from} to ${window.days?.to}`;
+/** The GET /admin/usage filter of a window: its instants, and a team or key. */
+export function windowQuery(window: ChartWindow, filter: { teamId?: string; keyId?: string } = {}) {
+  return { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), ...filter };
 }

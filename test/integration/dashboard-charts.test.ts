@@ -186,22 +186,43 @@ describe("the dashboard's charts over time", () => {
     );
   });
 
-  it("answers 400 with a clear message for a custom range that is missing, inverted, not a day, or longer than 400 days", async () => {
+  it("answers 400 with the filter again, holding what was typed, for a custom range that is missing, inverted, not a day, or too long", async () => {
     const session = await signIn();
     const cases: [string, string][] = [
       ["range=custom", "needs a From and a To day"],
       ["range=custom&from=2024-02-10", "needs a From and a To day"],
       ["range=custom&from=2024-02-31&to=2024-03-02", "needs a From and a To day"],
       ["range=custom&from=2024-02-10T00:00&to=2024-03-02", "needs a From and a To day"],
+      ["range=custom&from=9999-12-30&to=9999-12-31", "needs a From and a To day"],
+      [`range=custom&from=${"9".repeat(5000)}&to=2024-03-02`, "needs a From and a To day"],
       ["range=custom&from=2024-03-10&to=2024-03-02", "The To day is before the From day."],
       ["range=custom&from=2023-01-01&to=2024-02-05", "at most 400 days"],
     ];
     for (const [query, message] of cases) {
       const res = await session.get(`/dashboard?${query}`);
-      expect(res.status, query).toBe(400);
-      expect(await res.text(), query).toContain(message);
+      expect(res.status, query.slice(0, 80)).toBe(400);
+      const html = await res.text();
+      expect(/<p role="alert" class="error" id="range-error">([^<]*)<\/p>/.exec(html)?.[1], query.slice(0, 80)).toContain(message);
+      expect(html).toContain('<select name="range" id="range-filter">');
     }
+    const typed = await (await session.get("/dashboard?range=custom&from=2024-03-10&to=2024-03-02")).text();
+    expect(typed).toContain('name="from" value="2024-03-10"');
+    expect(typed).toContain('name="to" value="2024-03-02"');
     expect((await session.get("/dashboard?range=custom&from=2023-01-01&to=2024-02-04")).status).toBe(200);
+  });
+
+  it("draws one custom day in 24 hourly points, seven days in 168 hourly points, and eight days in 8 daily points", async () => {
+    const session = await signIn();
+    const cases: [string, string, "hour" | "day", number][] = [
+      ["2024-05-01", "2024-05-01", "hour", 24],
+      ["2024-05-01", "2024-05-07", "hour", 168],
+      ["2024-05-01", "2024-05-08", "day", 8],
+    ];
+    for (const [from, to, bucket, points] of cases) {
+      const chart = chartOf(await (await session.get(`/dashboard?range=custom&from=${from}&to=${to}`)).text());
+      expect([chart.bucket, chart.t.length], `${from}..${to}`).toEqual([bucket, points]);
+      expect(chart.t[0]).toBe(Date.parse(`${from}T00:00:00Z`) / 1000);
+    }
   });
 
   it("downloads the charts' numbers as GET /admin/usage?group_by=hour,outcome&format=csv writes them for the page's window", async () => {
@@ -227,6 +248,20 @@ describe("the dashboard's charts over time", () => {
       expect(csv).toBe(await apiCsv.text());
       expect(csv.split("\r\n")[0]).toMatch(new RegExp(`^${bucket},outcome,requests`));
       expect(csv.split("\r\n").filter((line) => line !== "")).toHaveLength(3);
+    }
+  });
+
+  it("refuses a CSV link without a window, with its to before its from, or longer than 400 days, instead of grouping the whole ledger", async () => {
+    const session = await signIn();
+    for (const query of [
+      "table=over_time",
+      "from=garbage&to=2024-01-02T00:00:00.000Z",
+      "from=2024-01-02T00:00:00.000Z&to=2024-01-01T00:00:00.000Z",
+      "from=0001-01-01T00:00:00.000Z&to=9999-12-31T00:00:00.000Z&table=over_time",
+    ]) {
+      const res = await session.get(`/dashboard/usage.csv?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get("content-disposition"), query).toBeNull();
     }
   });
 });

@@ -215,6 +215,16 @@ describe("dashboard pages over the admin API", () => {
     expect((await t.get(`/dashboard/keys/${keyB.id}`)).status).toBe(404);
     expect((await t.get(`/dashboard/teams/${teamA}`)).status).toBe(200);
     expect((await t.get("/dashboard/health")).status).toBe(403);
+    // The CSV downloads too: another team's id in the link still gives the operator's own team.
+    const html = await (await t.get("/dashboard")).text();
+    const { from, to } = windowOf(html);
+    for (const table of ["", "&table=over_time"]) {
+      const csv = await (await t.get(`/dashboard/usage.csv?from=${from}&to=${to}&team_id=${teamB}${table}`)).text();
+      const groupBy = table ? "hour,outcome" : "team,model";
+      const own = await adminCall("GET", `/usage?from=${from}&to=${to}&team_id=${teamA}&group_by=${groupBy}&format=csv`);
+      expect(csv).toBe(await own.text());
+      expect(csv).not.toContain(teamB);
+    }
     expect((await getPage("/dashboard/health")).status).toBe(303);
   });
 });
