@@ -3,7 +3,7 @@ import type { UsageTotals } from "../db/usage-summary";
 import type { Env } from "../env";
 import { OUTCOMES, type Outcome } from "../metering/usage-record";
 import { adminJson } from "./admin-client";
-import { CHART_LINES, FAILED_OUTCOMES } from "./chart-lines";
+import { CHART_LINES, type ChartLine, FAILED_OUTCOMES } from "./chart-lines";
 import { type Bucket, bucketStarts, type ChartWindow, windowQuery } from "./windows";
 
 export interface UsageQuery {
@@ -53,13 +53,14 @@ export async function usageRows(env: Env, operator: Operator, query: UsageQuery,
   return rows;
 }
 
-/** The charts' columns: bucket starts, and one number per bucket for each line of CHART_LINES. */
+/** The charts' columns: bucket starts, and one number per bucket for each line of each chart. */
 export interface Series {
   /** Bucket starts, seconds since the epoch (uPlot's x axis). */
   t: number[];
   bucket: Bucket;
   columns: Record<string, number[]>;
-  lines: typeof CHART_LINES;
+  /** Each chart's lines: CHART_LINES, and the split charts' (by team, by model) when drawn. */
+  lines: Record<string, ChartLine[]>;
 }
 
 /** A percentage with two decimals, 0 for an empty bucket. */

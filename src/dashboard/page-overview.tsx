@@ -74,7 +74,7 @@ export function OverviewPage(props: OverviewProps) {
         {`From ${from} to ${to} (UTC, end exclusive)`}
       </p>
       <Totals row={props.totals} />
-      <UsageCharts series={props.series} outcomes />
+      <UsageCharts series={props.series} overview />
       <p class="note" id="error-rate-note">
         Failed upstream: Tensoras answered an error, could not be reached, or the request was interrupted (<code>upstream_error</code>,{" "}
         <code>upstream_unreachable</code>, <code>interrupted</code>). Rejected: refused by the gateway before Tensoras (budget, rate limit,

@@ -8,6 +8,7 @@ import { ApiFailure, type UsageQuery, usageRows, usageSearch, usageSeries } from
 import { type Health, HealthPage, type LedgerExport } from "./page-health";
 import { MessagePage } from "./page-misc";
 import { OverviewPage, type OverviewProps, RangeErrorPage } from "./page-overview";
+import { splitSeries } from "./split-series";
 import { type ChartWindow, instantsWindow, rangeWindow, WindowError, windowOf, windowQuery } from "./windows";
 
 export const usagePages = new Hono<DashEnv>();
@@ -59,14 +60,18 @@ usagePages.get("/", async function overview(c) {
   }
   const query = windowQuery(window, { teamId });
   try {
-    const [totals, byTeam, byModel, byKey, series, teams] = await Promise.all([
+    const [totals, byTeam, byModel, byKey, series, costByTeam, requestsByModel, teams] = await Promise.all([
       usageRows(c.env, operator, query, "", 1),
       usageRows(c.env, operator, query, "team"),
       usageRows(c.env, operator, query, "model"),
       usageRows(c.env, operator, query, "key"),
       usageSeries(c.env, operator, window, { teamId }),
+      splitSeries(c.env, operator, window, { teamId }, "team", "cost_micro_usd"),
+      splitSeries(c.env, operator, window, { teamId }, "model", "requests"),
       filterTeams(c.env, operator, query),
     ]);
+    series.lines = { ...series.lines, cost_by_team: costByTeam.lines, requests_by_model: requestsByModel.lines };
+    series.columns = { ...series.columns, ...costByTeam.columns, ...requestsByModel.columns };
     const props: OverviewProps = {
       operator,
       csrf: c.get("csrf"),

@@ -98,8 +98,8 @@ function bucketLabel(seconds: number, bucket: Series["bucket"]): string {
  * A chart's place: dashboard.js draws into it from the JSON block. A canvas says nothing to a
  * screen reader, so the figure also holds its numbers as a table (behind a disclosure).
  */
-export function Chart(props: { id: string; label: string; series: ChartName; data?: Series }) {
-  const lines = CHART_LINES[props.series];
+export function Chart(props: { id: string; label: string; series: string; data?: Series }) {
+  const lines = props.data?.lines[props.series] ?? CHART_LINES[props.series as ChartName] ?? [];
   const data = props.data;
   return (
     <figure class="chart">
@@ -137,8 +137,8 @@ export function Chart(props: { id: string; label: string; series: ChartName; dat
   );
 }
 
-/** A page's charts over time, from one series: the overview's five, or (outcomes false) a key's four. */
-export function UsageCharts(props: { series: Series; outcomes?: boolean }) {
+/** A page's charts over time, from one series: the overview's seven, or (overview false) a key's four. */
+export function UsageCharts(props: { series: Series; overview?: boolean }) {
   const per = props.series.bucket === "hour" ? "per hour" : "per day";
   return (
     <>
@@ -148,7 +148,13 @@ export function UsageCharts(props: { series: Series; outcomes?: boolean }) {
         <Chart id="chart-tokens" label={`Tokens ${per}`} series="tokens" data={props.series} />
         <Chart id="chart-cost" label={`Cost ${per} (USD)`} series="cost_usd" data={props.series} />
         <Chart id="chart-errors" label={`Error rate ${per} (% of requests)`} series="error_rate" data={props.series} />
-        {props.outcomes ? <Chart id="chart-outcomes" label={`Requests by outcome ${per}`} series="outcomes" data={props.series} /> : null}
+        {props.overview ? (
+          <>
+            <Chart id="chart-outcomes" label={`Requests by outcome ${per}`} series="outcomes" data={props.series} />
+            <Chart id="chart-cost-by-team" label={`Cost ${per} by team (USD)`} series="cost_by_team" data={props.series} />
+            <Chart id="chart-requests-by-model" label={`Requests ${per} by model`} series="requests_by_model" data={props.series} />
+          </>
+        ) : null}
       </section>
     </>
   );

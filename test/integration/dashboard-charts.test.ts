@@ -20,6 +20,7 @@ interface ChartJson {
   t: number[];
   bucket: "hour" | "day";
   columns: Record<string, number[]>;
+  lines: Record<string, { label: string; key: string }[]>;
 }
 
 let teams = 0;
@@ -122,6 +123,38 @@ describe("the dashboard's charts over time", () => {
     expect(tableColumn(html, "chart-errors-table", "failed_pct")).toEqual(chart.columns.failed_pct?.map(String));
     expect(tableColumn(html, "chart-outcomes-table", "upstream_error")).toEqual(chart.columns.upstream_error?.map(String));
     expect(tableColumn(html, "chart-requests-table", "requests")).toEqual(chart.columns.requests?.map(String));
+  });
+
+  it("splits requests by model and cost by team over time: the six largest a line each, the rest one line, adding up to each bucket", async () => {
+    const ids = await team();
+    const hour = Math.floor(Date.now() / HOUR) * HOUR;
+    const models = Array.from({ length: 8 }, (_, m) => `split-model-${m}`);
+    // Model m has 8 - m requests, spread over two hours.
+    const records = models.flatMap((model, m) =>
+      Array.from({ length: 8 - m }, (_, i) =>
+        usageRecord({
+          team_id: ids.teamId,
+          key_id: ids.keyId,
+          model,
+          started_at: new Date(hour - (1 + (i % 2)) * HOUR + m * 1000 + i).toISOString(),
+          cost_micro_usd: 10 * (m + 1),
+        }),
+      ),
+    );
+    await insertUsageEvents(records);
+    const session = await signIn();
+    const chart = chartOf(await (await session.get(`/dashboard?range=24h&team_id=${ids.teamId}`)).text());
+    const lines = chart.lines.requests_by_model ?? [];
+    expect(lines.map((l) => l.label)).toEqual([...models.slice(0, 6), "2 others"]);
+    const sumOf = (of: ChartJson, keys: string[], i: number) => keys.reduce((a, k) => a + (of.columns[k]?.[i] ?? 0), 0);
+    for (const [i] of chart.t.entries()) expect(sumOf(chart, lines.map((l) => l.key), i)).toBe(chart.columns.requests?.[i]);
+    const total = (key: string) => (chart.columns[key] ?? []).reduce((a, b) => a + b, 0);
+    expect(lines.map((l) => total(l.key))).toEqual([8, 7, 6, 5, 4, 3, 3]);
+
+    const all = chartOf(await (await session.get("/dashboard?range=24h")).text());
+    const teamLines = (all.lines.cost_by_team ?? []).map((l) => l.key);
+    expect(teamLines.length).toBeGreaterThan(0);
+    for (const [i] of all.t.entries()) expect(sumOf(all, teamLines, i)).toBeCloseTo(all.columns.cost_usd?.[i] ?? 0, 9);
   });
 
   it("has hourly points for 7 days and daily points on UTC days for 30 days, each adding up to the page's totals", async () => {
