@@ -12,6 +12,19 @@ function windowName(window: ChartWindow): string {
   return window.range === "custom" ? "chosen days" : RANGES[window.range].label;
 }
 
+/** The presets as links to this page, the one shown marked as current. */
+function RangeLinks(props: { path: string; window: ChartWindow }) {
+  return (
+    <nav aria-label="Time range" class="range-links">
+      {Object.entries(RANGES).map(([name, range]) => (
+        <a href={`${props.path}?range=${name}`} aria-current={name === props.window.range ? "page" : undefined}>
+          {range.label}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
 /**
  * What is left of a budget this period: the limit less what is spent and what requests in
  * flight hold, in integer millionths (an overspend, which reservations prevent, is shown as such).
@@ -58,6 +71,8 @@ export function TeamPage(props: {
   keys: KeyView[];
   usage: UsageTotals[];
   window: ChartWindow;
+  /** The keys' usage as GET /admin/usage?group_by=key writes CSV for this window. */
+  csvHref: string;
 }) {
   const usageOf = new Map(props.usage.map((row) => [row.key_id, row]));
   return (
@@ -68,6 +83,13 @@ export function TeamPage(props: {
       </p>
       <h2>Budget and limits</h2>
       <Budget id="limits" budget={props.team.budget} limits={props.team.limits} />
+      <h2>Keys</h2>
+      <RangeLinks path={`/dashboard/teams/${encodeURIComponent(props.team.id)}`} window={props.window} />
+      <p>
+        <a href={props.csvHref} download="team-keys.csv" id="csv-keys-link">
+          Download the keys' usage as CSV
+        </a>
+      </p>
       <TableScroll label="Keys">
         <table id="team-keys">
           <caption>{`Keys (usage over the ${windowName(props.window)})`}</caption>
@@ -128,6 +150,7 @@ export function KeyPage(props: {
       <h2>Budget and limits of this key</h2>
       <Budget id="key-limits" budget={key.budget} limits={key.limits} />
       <h2>{`Usage over the ${windowName(props.window)}`}</h2>
+      <RangeLinks path={path} window={props.window} />
       <Totals row={props.totals} />
       <UsageCharts series={props.series} />
       {canChange ? (

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import type { KeyView, TeamView } from "../admin/views";
 import { adminJson } from "./admin-client";
 import type { DashEnv } from "./middleware";
-import { usageRows, usageSeries } from "./overview-data";
+import { usageRows, usageSearch, usageSeries } from "./overview-data";
 import { MessagePage, RevokeConfirmPage, RotatedPage } from "./page-misc";
 import { KeyPage, TeamPage } from "./page-team";
 import { rangeName, rangeWindow, windowQuery } from "./windows";
@@ -26,7 +26,18 @@ keyPages.get("/teams/:team_id", async function teamPage(c) {
   const keys = await adminJson<{ data: KeyView[] } & ApiError>(c.env, operator, "GET", `/teams/${id}/keys?limit=1000`);
   if (keys.status !== 200) return refusal(c, "Team", keys.status, keys.body);
   const usage = await usageRows(c.env, operator, windowQuery(window, { teamId: team.body.id }), "key");
-  return c.html(<TeamPage operator={operator} csrf={c.get("csrf")} team={team.body} keys={keys.body.data} usage={usage} window={window} />);
+  const csvHref = `/dashboard/usage.csv?${usageSearch(windowQuery(window, { teamId: team.body.id }), { table: "keys" })}`;
+  return c.html(
+    <TeamPage
+      operator={operator}
+      csrf={c.get("csrf")}
+      team={team.body}
+      keys={keys.body.data}
+      usage={usage}
+      window={window}
+      csvHref={csvHref}
+    />,
+  );
 });
 
 keyPages.get("/keys/:key_id", async function keyPage(c) {

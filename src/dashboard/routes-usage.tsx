@@ -93,10 +93,13 @@ usagePages.get("/", async function overview(c) {
 });
 
 /**
- * What the overview showed, as GET /admin/usage writes CSV for the same window (the link's
- * from/to instants, bounded like a custom range): the by-team-and-model table, or
- * (table=over_time) the charts' points per hour or day, as the page drew them, and outcome.
+ * What a page showed, as GET /admin/usage writes CSV for the same window (the link's from/to
+ * instants, bounded like a custom range): the overview's by-team-and-model table,
+ * (table=over_time) its charts' points per hour or day, as the page drew them, and outcome, or
+ * (table=keys) a team page's keys.
  */
+const CSV_NAMES: Record<string, string> = { "team,model": "usage.csv", key: "team-keys.csv" };
+
 usagePages.get("/usage.csv", async function usageCsv(c) {
   const operator = c.get("dashOperator");
   const teamId = chosenTeam(operator, c.req.query("team_id"));
@@ -107,14 +110,14 @@ usagePages.get("/usage.csv", async function usageCsv(c) {
     if (err instanceof WindowError) return c.text(err.message, 400);
     throw err;
   }
-  const overTime = c.req.query("table") === "over_time";
-  const groupBy = overTime ? `${window.bucket},outcome` : "team,model";
+  const table = c.req.query("table");
+  const groupBy = table === "over_time" ? `${window.bucket},outcome` : table === "keys" ? "key" : "team,model";
   const search = usageSearch(windowQuery(window, { teamId }), { group_by: groupBy, format: "csv" });
   const res = await adminApi(c.env, operator, "GET", `/usage?${search}`);
   if (!res.ok) return c.text(`The usage query failed (${res.status}).`, res.status as 400);
   return c.body(await res.text(), 200, {
     "content-type": "text/csv; charset=utf-8",
-    "content-disposition": `attachment; filename="${overTime ? "usage-over-time.csv" : "usage.csv"}"`,
+    "content-disposition": `attachment; filename="${CSV_NAMES[groupBy] ?? "usage-over-time.csv"}"`,
   });
 });
 

@@ -196,6 +196,26 @@ describe("dashboard pages over the admin API", () => {
     expect(key).toContain("<dt>Left this period</dt><dd>$0.499993</dd>");
   });
 
+  it("offers a team's and a key's page over 24 hours, 7 days and 30 days, and the team's keys as GET /admin/usage?group_by=key writes CSV", async () => {
+    const { teamA, keyA } = await seed();
+    const session = await signIn();
+    for (const range of ["24h", "7d", "30d"]) {
+      const team = await (await session.get(`/dashboard/teams/${teamA}?range=${range}`)).text();
+      expect(team).toContain(`<a href="/dashboard/teams/${teamA}?range=${range}" aria-current="page">`);
+      const href = /href="([^"]+)" download="team-keys.csv"/.exec(team)?.[1]?.replaceAll("&amp;", "&") ?? "";
+      const link = new URL(href, "https://gateway.test");
+      const csv = await session.get(href);
+      expect(csv.headers.get("content-disposition")).toContain("team-keys.csv");
+      const q = `from=${link.searchParams.get("from")}&to=${link.searchParams.get("to")}&team_id=${teamA}&group_by=key&format=csv`;
+      const body = await csv.text();
+      expect(body).toBe(await (await adminCall("GET", `/usage?${q}`)).text());
+      expect(body.split("\r\n")[0]).toMatch(/^key_id,key_name,requests/);
+      const key = await (await session.get(`/dashboard/keys/${keyA.id}?range=${range}`)).text();
+      expect(key).toContain(`<a href="/dashboard/keys/${keyA.id}?range=${range}" aria-current="page">`);
+      expect(key.match(/aria-current="page"/g)).toHaveLength(1);
+    }
+  });
+
   it("keeps a viewer read-only and shows a team_admin only its own teams", async () => {
     const { teamA, teamB, keyA, keyB } = await seed();
     const viewer = await adminJson<{ token: string }>("POST", "/operators", { name: "v", role: "viewer" });
