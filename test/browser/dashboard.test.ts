@@ -6,6 +6,7 @@ import {
   ADMIN_TOKEN,
   ARTIFACTS,
   chat,
+  IMG_NAME,
   paintedPixels,
   SCRIPT_NAME,
   type SeededDashboard,
@@ -64,6 +65,9 @@ describe("the dashboard in Chromium", () => {
 
     // A team named <script>…</script> is text: no dialog, the name shown literally.
     expect(await page.locator("#by-team").textContent()).toContain(SCRIPT_NAME);
+    // A key named "><img onerror=…> is text too: no <img> in the page, the name shown literally.
+    expect(await page.locator("#top-requests").textContent()).toContain(IMG_NAME);
+    expect(await page.locator("main img").count()).toBe(0);
     expect(dialogs).toEqual([]);
 
     await page.locator("#team-filter").selectOption({ label: "Browser team" });

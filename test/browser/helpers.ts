@@ -15,6 +15,8 @@ export const ARTIFACTS = join(process.cwd(), "test-artifacts");
 export const ADMIN_TOKEN = `admin-${crypto.randomUUID()}`;
 const UPSTREAM_KEY = `tns-${crypto.randomUUID()}`;
 export const SCRIPT_NAME = "<script>alert(1)</script>";
+/** A name that would break out of an attribute into an element with a handler, were it not escaped. */
+export const IMG_NAME = '"><img src=x onerror=alert(2)>';
 const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -34,7 +36,7 @@ export interface SeededDashboard {
   gateway: string;
   browser: Browser;
   teams: { a: string; b: string };
-  /** a1, a2 in "Browser team"; b1 in the team named SCRIPT_NAME. */
+  /** a1, a2 in "Browser team"; b1 (named IMG_NAME) in the team named SCRIPT_NAME. */
   keys: Record<"a1" | "a2" | "b1", SeededKey>;
 }
 
@@ -66,7 +68,7 @@ async function seedLedger(gateway: string): Promise<Pick<SeededDashboard, "teams
   const keys = {
     a1: await admin<SeededKey>(gateway, "POST", `/teams/${teamA.id}/keys`, { name: "checkout service" }),
     a2: await admin<SeededKey>(gateway, "POST", `/teams/${teamA.id}/keys`, { name: "search service" }),
-    b1: await admin<SeededKey>(gateway, "POST", `/teams/${teamB.id}/keys`, { name: `${SCRIPT_NAME} key` }),
+    b1: await admin<SeededKey>(gateway, "POST", `/teams/${teamB.id}/keys`, { name: IMG_NAME }),
   };
   const plan: [keyof typeof keys, string][] = [];
   for (let i = 0; i < 4; i++) plan.push(["a1", "llama-3.3-70b"], ["a2", "qwen-3-32b"], ["b1", "llama-3.3-70b"]);
