@@ -103,3 +103,16 @@ it("seeds a day of demo usage that /admin/usage shows by team, hour and model, a
   }
   await stop(second);
 }, 240_000);
+
+it("seeds no demo usage when a real TENSORAS_API_KEY is configured: demo prices would price real requests", async () => {
+  // No network here: the gateway starts and answers /healthz; nothing is sent upstream.
+  const dev = await startDev(HEALTH_TIMEOUT_MS, {
+    env: { TENSORAS_API_KEY: `tns-${crypto.randomUUID()}`, TENSORAS_BASE_URL: "http://127.0.0.1:9" },
+  });
+  await waitForLog(dev, /tensoras-gateway is ready at/);
+  expect(await readFile(dev.logFile, "utf8")).not.toMatch(SEEDED_LINE);
+  expect(demoTeams(await usage(dev, "group_by=team"))).toEqual([]);
+  const prices = await fetch(`${dev.url}/admin/prices`, { headers: { authorization: `Bearer ${await adminToken(dev)}` } });
+  expect(((await prices.json()) as { data: unknown[] }).data).toEqual([]);
+  await stop(dev);
+}, 120_000);

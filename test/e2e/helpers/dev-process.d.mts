@@ -20,8 +20,8 @@ export interface TreeProcess {
   command: string;
 }
 
-/** `again`: a stopped start, to start once more in its copy, on its state. */
-export function startDev(timeoutMs: number, options?: { again?: DevProcess }): Promise<DevProcess>;
+/** `again`: a stopped start, to start once more in its copy, on its state; `env`: added to npm's environment. */
+export function startDev(timeoutMs: number, options?: { again?: DevProcess; env?: Record<string, string> }): Promise<DevProcess>;
 export function processTree(rootPid: number): TreeProcess[];
 export function survivors(processes: TreeProcess[], timeoutMs: number): Promise<string[]>;
 export function portIsFree(port: number): Promise<boolean>;

@@ -104,7 +104,7 @@ async function copyProject() {
  * Starts `npm run dev` and resolves once its /healthz answers 200. With `again` (a stopped
  * start), in the same copy with the same state: a restart as a user makes it.
  */
-export async function startDev(timeoutMs, { again } = {}) {
+export async function startDev(timeoutMs, { again, env = {} } = {}) {
   const root = again ? again.root : await copyProject();
   const app = join(root, "app");
   const port = await freePort();
@@ -115,7 +115,7 @@ export async function startDev(timeoutMs, { again } = {}) {
     cwd: app,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: String(port), DEV_PERSIST_TO: join(root, "state"), WRANGLER_SEND_METRICS: "false" },
+    env: { ...process.env, PORT: String(port), DEV_PERSIST_TO: join(root, "state"), WRANGLER_SEND_METRICS: "false", ...env },
   });
   npm.stdout.pipe(out, { end: false });
   npm.stderr.pipe(out, { end: false });
