@@ -48,3 +48,22 @@ export function tableColumn(html: string, tableId: string, column: string): stri
   const table = html.slice(start, end);
   return [...table.matchAll(new RegExp(`data-col="${column}"[^>]*>([^<]*)`, "g"))].map((m) => m[1] ?? "");
 }
+
+/** The window a dashboard page printed (#window's data attributes): [from, to) as ISO instants. */
+export function windowOf(html: string): { from: string; to: string } {
+  const match = /id="window" data-from="([^"]+)" data-to="([^"]+)"/.exec(html);
+  if (!match?.[1] || !match[2]) throw new Error("no window on the page");
+  return { from: match[1], to: match[2] };
+}
+
+/** A page's chart data, the JSON block dashboard.js draws from. */
+export interface ChartJson {
+  t: number[];
+  bucket: "hour" | "day";
+  columns: Record<string, number[]>;
+  lines: Record<string, { label: string; key: string }[]>;
+}
+
+export function chartOf(html: string): ChartJson {
+  return JSON.parse(/id="chart-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "{}") as ChartJson;
+}

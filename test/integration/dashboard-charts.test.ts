@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Outcome } from "../../src/metering/usage-record";
 import { adminCall, adminJson, insertUsageEvents } from "../helpers/admin";
-import { signIn, tableColumn } from "../helpers/dashboard";
+import { type ChartJson, chartOf, signIn, tableColumn, windowOf } from "../helpers/dashboard";
 import { usageRecord } from "../helpers/usage-record";
 
 const HOUR = 3600_000;
@@ -14,13 +14,6 @@ interface Row {
   requests: number;
   total_tokens: number;
   cost_micro_usd: number;
-}
-
-interface ChartJson {
-  t: number[];
-  bucket: "hour" | "day";
-  columns: Record<string, number[]>;
-  lines: Record<string, { label: string; key: string }[]>;
 }
 
 let teams = 0;
@@ -48,16 +41,6 @@ async function insert(ids: { teamId: string; keyId: string }, rows: [atMs: numbe
       }),
     ),
   );
-}
-
-function chartOf(html: string): ChartJson {
-  return JSON.parse(/id="chart-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "{}") as ChartJson;
-}
-
-function windowOf(html: string): { from: string; to: string } {
-  const match = /id="window" data-from="([^"]+)" data-to="([^"]+)"/.exec(html);
-  if (!match?.[1] || !match[2]) throw new Error("no window on the page");
-  return { from: match[1], to: match[2] };
 }
 
 /** GET /admin/usage for the page's window, as JSON rows. */
@@ -147,7 +130,14 @@ describe("the dashboard's charts over time", () => {
     const lines = chart.lines.requests_by_model ?? [];
     expect(lines.map((l) => l.label)).toEqual([...models.slice(0, 6), "2 others"]);
     const sumOf = (of: ChartJson, keys: string[], i: number) => keys.reduce((a, k) => a + (of.columns[k]?.[i] ?? 0), 0);
-    for (const [i] of chart.t.entries()) expect(sumOf(chart, lines.map((l) => l.key), i)).toBe(chart.columns.requests?.[i]);
+    for (const [i] of chart.t.entries())
+      expect(
+        sumOf(
+          chart,
+          lines.map((l) => l.key),
+          i,
+        ),
+      ).toBe(chart.columns.requests?.[i]);
     const total = (key: string) => (chart.columns[key] ?? []).reduce((a, b) => a + b, 0);
     expect(lines.map((l) => total(l.key))).toEqual([8, 7, 6, 5, 4, 3, 3]);
 

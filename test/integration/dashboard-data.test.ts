@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { adminCall, adminJson, insertUsageEvents } from "../helpers/admin";
-import { getPage, signIn, tableColumn } from "../helpers/dashboard";
+import { chartOf, getPage, signIn, tableColumn, windowOf } from "../helpers/dashboard";
 import { chat, mockUpstream, USAGE } from "../helpers/gateway";
 import { usageRecord } from "../helpers/usage-record";
 
@@ -50,12 +50,6 @@ async function seed() {
   return { teamA, teamB, keyA, keyB };
 }
 
-function windowOf(html: string): { from: string; to: string } {
-  const match = /id="window" data-from="([^"]+)" data-to="([^"]+)"/.exec(html);
-  if (!match?.[1] || !match[2]) throw new Error("no window on the page");
-  return { from: match[1], to: match[2] };
-}
-
 describe("dashboard pages over the admin API", () => {
   it("renders team, key and model names holding <script> and an attribute break-out as text, never as markup", async () => {
     const { teamA, keyA } = await seed();
@@ -88,8 +82,8 @@ describe("dashboard pages over the admin API", () => {
       expect(tableColumn(html, "by-team", "total_tokens")).toEqual(byTeam.map((r) => String(r.total_tokens)));
       const byModel = (await adminJson<{ data: Totals[] }>("GET", `/usage?${q}&group_by=model`)).data;
       expect(tableColumn(html, "by-model", "prompt_tokens")).toEqual(byModel.map((r) => String(r.prompt_tokens)));
-      const chart = JSON.parse(/id="chart-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "{}") as { columns: { requests: number[] } };
-      expect(chart.columns.requests.reduce((a, b) => a + b, 0)).toBe(total?.requests ?? 0);
+      const chart = chartOf(html);
+      expect((chart.columns.requests ?? []).reduce((a, b) => a + b, 0)).toBe(total?.requests ?? 0);
     }
   });
 
