@@ -2,6 +2,8 @@
 // `key_<uuidv7>` ids, Tensoras model names, ISO times, tokens and costs of plausible sizes.
 // Seeded, so that two runs measure the same rows.
 
+import { COLUMNS } from "../../src/db/usage-events.ts";
+
 /** The cardinality the capacity plan assumes (docs/capacity.md): 50 teams × 10 keys, 6 models, 3 outcomes. */
 export const TEAMS = 50;
 export const KEYS_PER_TEAM = 10;
@@ -21,30 +23,8 @@ export const OUTCOMES = [
 ];
 export const ROLLUP_COMBINATIONS = TEAMS * KEYS_PER_TEAM * MODELS.length * OUTCOMES.length;
 
-/** Columns in the order of src/db/usage-events.ts, then recorded_at. */
-export const ROW_COLUMNS = [
-  "request_id",
-  "team_id",
-  "key_id",
-  "endpoint",
-  "model",
-  "stream",
-  "status",
-  "outcome",
-  "finish_reason",
-  "prompt_tokens",
-  "completion_tokens",
-  "total_tokens",
-  "cached_tokens",
-  "reasoning_tokens",
-  "usage_source",
-  "started_at",
-  "ttfb_ms",
-  "duration_ms",
-  "cost_micro_usd",
-  "price_id",
-  "recorded_at",
-];
+/** The ledger's columns (src/db/usage-events.ts, the one list), then recorded_at. */
+export const ROW_COLUMNS = [...COLUMNS, "recorded_at"];
 
 /** mulberry32: a small, fast, seeded PRNG. */
 export function prng(seed) {

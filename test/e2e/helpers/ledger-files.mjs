@@ -8,30 +8,10 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { runWrangler } from "../../../scripts/lib/wrangler.mjs";
+import { COLUMNS as LEDGER_COLUMNS } from "../../../src/db/usage-events.ts";
 
-const COLUMNS = [
-  "request_id",
-  "team_id",
-  "key_id",
-  "endpoint",
-  "model",
-  "stream",
-  "status",
-  "outcome",
-  "finish_reason",
-  "prompt_tokens",
-  "completion_tokens",
-  "total_tokens",
-  "cached_tokens",
-  "reasoning_tokens",
-  "usage_source",
-  "started_at",
-  "ttfb_ms",
-  "duration_ms",
-  "cost_micro_usd",
-  "price_id",
-  "recorded_at",
-];
+/** The ledger's columns (src/db/usage-events.ts, the one list), then recorded_at. */
+const COLUMNS = [...LEDGER_COLUMNS, "recorded_at"];
 
 const sql = (value) => (value === null ? "NULL" : typeof value === "number" ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
 
