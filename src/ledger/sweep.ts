@@ -2,6 +2,7 @@ import { insertUsageEventStatement } from "../db/usage-events";
 import { clearRecordedNotesStatement, overdueStartedNotes } from "../db/usage-started";
 import type { Env } from "../env";
 import { settleReserved } from "../metering/apply-usage";
+import { fallbackUsage } from "../metering/estimate";
 import { priceRecords } from "../metering/pricing";
 import type { StartedNote, UsageRecord } from "../metering/usage-record";
 
@@ -26,7 +27,7 @@ export function interruptedAfterSeconds(env: Env): number {
  * forwarded; no answer is known to have reached the client (status 0), no timing.
  */
 export function interruptedRecord(note: StartedNote): UsageRecord {
-  const prompt = note.costs_tokens ? note.prompt_tokens : 0;
+  const { usage, usageSource } = fallbackUsage(note.costs_tokens ? () => note.prompt_tokens : undefined);
   return {
     request_id: note.request_id,
     team_id: note.team_id,
@@ -37,12 +38,8 @@ export function interruptedRecord(note: StartedNote): UsageRecord {
     status: 0,
     outcome: "interrupted",
     finish_reason: null,
-    prompt_tokens: prompt,
-    completion_tokens: 0,
-    total_tokens: prompt,
-    cached_tokens: 0,
-    reasoning_tokens: 0,
-    usage_source: note.costs_tokens ? "estimated" : "none",
+    ...usage,
+    usage_source: usageSource,
     started_at: note.started_at,
     ttfb_ms: null,
     duration_ms: 0,

@@ -1,4 +1,4 @@
-import { estimateTokensFromChars, type TokenUsage } from "./usage";
+import { estimateTokensFromChars, NO_TOKENS, type TokenUsage } from "./usage";
 
 /** OpenAI's documented per-message overhead in chat formats. */
 const TOKENS_PER_MESSAGE = 4;
@@ -100,4 +100,18 @@ export function estimatedUsage(promptTokens: number, completionTokens: number): 
     cached_tokens: 0,
     reasoning_tokens: 0,
   };
+}
+
+/**
+ * What a request is billed when Tensoras got it but no usage came back (the client left, the
+ * answer broke off or timed out, the isolate died): where its endpoint costs tokens
+ * (`estimatePrompt` given), the prompt estimated and the completion tokens counted; else none.
+ * The one decision every such path makes (src/proxy/relay.ts, upstream.ts, src/ledger/sweep.ts).
+ */
+export function fallbackUsage(
+  estimatePrompt: (() => number) | undefined,
+  completionTokens = 0,
+): { usage: TokenUsage; usageSource: "estimated" | "none" } {
+  if (estimatePrompt === undefined) return { usage: NO_TOKENS, usageSource: "none" };
+  return { usage: estimatedUsage(estimatePrompt(), completionTokens), usageSource: "estimated" };
 }

@@ -1,6 +1,6 @@
 import { concatBytes } from "../bytes";
 import { GatewayError } from "../errors";
-import { estimatedUsage } from "../metering/estimate";
+import { fallbackUsage } from "../metering/estimate";
 import { JsonBodyCollector, type JsonBodyReport, jsonBodyReport } from "../metering/json-usage";
 import type { RequestMeter } from "../metering/meter";
 import { estimateTokensFromChars, NO_TOKENS, normalizeUsage } from "../metering/usage";
@@ -20,9 +20,8 @@ export interface RelayOptions {
   waitUntil: (work: Promise<unknown>) => void;
   /** The gateway added stream_options.include_usage: withhold a usage-only event. */
   injectedIncludeUsage: boolean;
-  /** Chat, completions and embeddings cost tokens; listing models does not. */
-  costsTokens: boolean;
-  estimatePromptTokens: () => number;
+  /** The prompt's tokens, estimated: given for chat, completions and embeddings, which cost tokens; not for listing models. */
+  estimatePromptTokens?: () => number;
 }
 
 /**
@@ -158,8 +157,9 @@ function settleStream(report: StreamReport, status: number, options: RelayOption
     status,
     outcome: report.end,
     // Real usage when Tensoras sent it; otherwise one token per streamed event, and the prompt from the request.
-    usage: upstreamUsage ?? estimatedUsage(options.estimatePromptTokens(), scanner.dataEvents),
-    usageSource: upstreamUsage ? "upstream" : "estimated",
+    ...(upstreamUsage
+      ? { usage: upstreamUsage, usageSource: "upstream" }
+      : fallbackUsage(options.estimatePromptTokens, scanner.dataEvents)),
     finishReason: scanner.finishReason(),
     firstByteAt: report.firstChunkAt,
   });
@@ -167,13 +167,12 @@ function settleStream(report: StreamReport, status: number, options: RelayOption
 
 function settleReport(report: JsonBodyReport, headersAt: number, status: number, options: RelayOptions): void {
   const usage = normalizeUsage(report.usage);
-  const estimate = options.costsTokens && usage === null;
   options.meter.settle({
     status,
     outcome: "completed",
-    usage:
-      usage ?? (estimate ? estimatedUsage(options.estimatePromptTokens(), estimateTokensFromChars(report.completionChars)) : NO_TOKENS),
-    usageSource: usage ? "upstream" : estimate ? "estimated" : "none",
+    ...(usage
+      ? { usage, usageSource: "upstream" }
+      : fallbackUsage(options.estimatePromptTokens, estimateTokensFromChars(report.completionChars))),
     finishReason: report.finishReason,
     firstByteAt: headersAt,
   });
@@ -181,11 +180,5 @@ function settleReport(report: JsonBodyReport, headersAt: number, status: number,
 
 /** The body broke off, or the client left before its end: Tensoras did the work, so the prompt at least is billed. */
 function settleCut(headersAt: number, status: number, outcome: "upstream_error" | "client_aborted", options: RelayOptions): void {
-  options.meter.settle({
-    status,
-    outcome,
-    usage: options.costsTokens ? estimatedUsage(options.estimatePromptTokens(), 0) : NO_TOKENS,
-    usageSource: options.costsTokens ? "estimated" : "none",
-    firstByteAt: headersAt,
-  });
+  options.meter.settle({ status, outcome, ...fallbackUsage(options.estimatePromptTokens), firstByteAt: headersAt });
 }

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { holdLimits, rateLimitResponseHeaders } from "../limits/request-limits";
-import { estimatedUsage, estimatePromptTokens } from "../metering/estimate";
+import { estimatePromptTokens } from "../metering/estimate";
 import { limitBody, maxRequestBytes, readCheckedBody } from "./body";
 import { limitRequestHeaders } from "./header-limit";
 import { withIncludeUsage } from "./include-usage";
@@ -50,7 +50,7 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
     requestId,
     body: options.body,
     meter,
-    estimatedUsage: estimatePrompt && (() => estimatedUsage(estimatePrompt(), 0)),
+    estimatePromptTokens: estimatePrompt,
   });
   return relayResponse(upstream, {
     requestId,
@@ -58,8 +58,7 @@ async function forward(c: Context<AppEnv>, options: ForwardOptions): Promise<Res
     meter,
     waitUntil: (work) => c.executionCtx.waitUntil(work),
     injectedIncludeUsage: options.injectedIncludeUsage,
-    costsTokens: estimatePrompt !== undefined,
-    estimatePromptTokens: estimatePrompt ?? (() => 0),
+    estimatePromptTokens: estimatePrompt,
   });
 }
 

@@ -1,7 +1,8 @@
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
+import { fallbackUsage } from "../metering/estimate";
 import type { RequestMeter } from "../metering/meter";
-import { NO_TOKENS, type TokenUsage } from "../metering/usage";
+import { NO_TOKENS } from "../metering/usage";
 import { upstreamRequestHeaders } from "./headers";
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000;
@@ -23,8 +24,8 @@ export interface UpstreamCall {
   requestId: string;
   body: BodyInit | null;
   meter: RequestMeter;
-  /** What the prompt would cost, for a request that reached Tensoras but got no answer; absent where nothing costs tokens. */
-  estimatedUsage?: () => TokenUsage;
+  /** The prompt's tokens, estimated, for a request that reached Tensoras but got no answer; absent where nothing costs tokens. */
+  estimatePromptTokens?: () => number;
 }
 
 export interface UpstreamResponse {
@@ -62,9 +63,7 @@ export async function callTensoras(env: Env, call: UpstreamCall): Promise<Upstre
   } catch {
     // The error text is not passed on: it may name internal addresses.
     if (timedOut) {
-      call.meter.failure = call.estimatedUsage
-        ? { outcome: "upstream_error", usageSource: "estimated", usage: call.estimatedUsage() }
-        : { outcome: "upstream_error", usageSource: "none", usage: NO_TOKENS };
+      call.meter.failure = { outcome: "upstream_error", ...fallbackUsage(call.estimatePromptTokens) };
       throw new GatewayError(504, "upstream_timeout", "Tensoras did not answer in time.");
     }
     call.meter.failure = { outcome: "upstream_unreachable", usageSource: "none", usage: NO_TOKENS };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimatePromptTokens, MAX_ESTIMATED_VALUES } from "../../src/metering/estimate";
+import { estimatePromptTokens, fallbackUsage, MAX_ESTIMATED_VALUES } from "../../src/metering/estimate";
 
 const DEEP = 100_000;
 /** `[[[…"text"…]]]` built as a value, the way JSON.parse hands it over (which does not recurse). */
@@ -74,5 +74,22 @@ describe("estimatePromptTokens", () => {
     const body = { prompt: ["abcd".repeat(10)] };
     expect(estimatePromptTokens(body)).toBe(10);
     expect(estimatePromptTokens(body)).toBe(10);
+  });
+});
+
+describe("fallbackUsage", () => {
+  it("bills the estimated prompt and the counted completion where the endpoint costs tokens, marked estimated", () => {
+    expect(fallbackUsage(() => 40, 7)).toEqual({
+      usage: { prompt_tokens: 40, completion_tokens: 7, total_tokens: 47, cached_tokens: 0, reasoning_tokens: 0 },
+      usageSource: "estimated",
+    });
+    expect(fallbackUsage(() => 40).usage.total_tokens).toBe(40);
+  });
+
+  it("bills no tokens, marked none, where the endpoint costs none (no prompt estimate given), whatever was counted", () => {
+    expect(fallbackUsage(undefined, 12)).toEqual({
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cached_tokens: 0, reasoning_tokens: 0 },
+      usageSource: "none",
+    });
   });
 });
