@@ -4,6 +4,7 @@ import { adminAuth } from "./auth";
 import { authorize } from "./authorize";
 import { ledgerExports } from "./exports";
 import { jsonContentType } from "./json-content-type";
+import { keyLifecycle } from "./key-lifecycle";
 import { keyList } from "./key-list";
 import { keys } from "./keys";
 import { ledger } from "./ledger";
@@ -29,6 +30,7 @@ admin.use(
 admin.route("/", teams);
 admin.route("/", teamArchive);
 admin.route("/", keys);
+admin.route("/", keyLifecycle);
 admin.route("/", keyList);
 admin.route("/", usage);
 admin.route("/", audit);

@@ -1,25 +1,16 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { v7 as uuidv7 } from "uuid";
 import { displayPrefix, generateKey, hashKey } from "../auth/key-format";
-import {
-  getKeyRow,
-  insertKeyStatement,
-  type KeyRow,
-  keyHashes,
-  listTeamKeys,
-  revokeKeyStatement,
-  rotateKeyStatement,
-  updateKeyStatement,
-} from "../db/keys";
+import { getKeyRow, insertKeyStatement, type KeyRow, keyHashes, listTeamKeys, updateKeyStatement } from "../db/keys";
 import { getTeamRow } from "../db/teams";
-import type { AppEnv, Env } from "../env";
+import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import type { BudgetStatus } from "../limits/team-limits";
 import { forgetAll } from "./key-cache";
 import { budgetSpend, scopeSpend, storedBudget, storedLimits } from "./limit-views";
+import { changeLiveKey, liveKey } from "./live-key";
 import { adminRouter, ERRORS, json, jsonBody, nowIso } from "./routes-common";
-import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, RotateBody, TeamParam } from "./schemas";
+import { KeyCreateBody, KeyCreatedSchema, KeyParam, KeyPatchBody, KeySchema, PageQuery, page, TeamParam } from "./schemas";
 import { isArchivedTeamInsert, teamArchived } from "./team-archive";
 import { auditStatement, decodeCursor, keyView, notFound, pageOf } from "./views";
 
@@ -34,33 +25,6 @@ function futureExpiry<T extends string | null | undefined>(expiresAt: T): T {
     throw new GatewayError(400, "invalid_request", "Invalid expires_at: it must be in the future.", { param: "expires_at" });
   }
   return new Date(at).toISOString() as T;
-}
-
-function keyRevoked(keyId: string): GatewayError {
-  return new GatewayError(409, "key_revoked", `Key "${keyId}" is revoked; revoked keys are kept for the record only.`);
-}
-
-async function liveKey(c: Context<AppEnv>, keyId: string): Promise<KeyRow> {
-  const row = await getKeyRow(c.env.DB, keyId);
-  if (!row) throw notFound("key", keyId);
-  if (row.revoked_at !== null) throw keyRevoked(keyId);
-  return row;
-}
-
-/**
- * Writes a change to a live key and its audit entry in one transaction. A revoke
- * may land between liveKey() and here: the change's `revoked_at IS NULL` then
- * matches no row, the audit entry (written only if a row changed) is not written
- * either, and the caller gets the 409 it would have got a moment later.
- */
-async function changeLiveKey(
-  c: Context<AppEnv>,
-  keyId: string,
-  change: D1PreparedStatement,
-  audit: Parameters<typeof auditStatement>[2],
-): Promise<void> {
-  const [result] = await c.env.DB.batch([change, auditStatement(c.env.DB, c.var.operator, audit, { ifChanged: true })]);
-  if (result?.meta.changes !== 1) throw keyRevoked(keyId);
 }
 
 /** The key budget's current spend, from its team's object. */
@@ -233,71 +197,5 @@ keys.openapi(
     );
     forgetAll(hashes);
     return c.json(keyView(afterRow, Date.now(), await keySpend(c.env, afterRow)), 200);
-  },
-);
-
-keys.openapi(
-  createRoute({
-    method: "post",
-    path: "/keys/{key_id}/rotate",
-    operationId: "rotateKey",
-    summary: "Replace a key's secret; the old one works for grace_seconds more",
-    description:
-      "The key keeps its id. The replaced secret is then refused as `api_key_rotated`. Only one previous secret is kept: rotating again during a grace period stops the older secret at once, and it is then unknown (`invalid_api_key`).",
-    request: { params: KeyParam, ...jsonBody(RotateBody, false) },
-    responses: {
-      201: json(KeyCreatedSchema, "The key with its new secret"),
-      400: ERRORS[400],
-      401: ERRORS[401],
-      404: ERRORS[404],
-      409: ERRORS[409],
-    },
-  }),
-  async function rotateKey(c) {
-    const { key_id } = c.req.valid("param");
-    // With no body (or no content-type) the validator hands over nothing: the default grace of 0 then.
-    const grace_seconds = (c.req.valid("json") as { grace_seconds?: number } | undefined)?.grace_seconds ?? 0;
-    const before = await liveKey(c, key_id);
-    const hashes = await keyHashes(c.env.DB, key_id);
-    const secret = generateKey();
-    const now = nowIso();
-    // With no grace period the old secret stops now; its hash is kept, to answer it as rotated.
-    const graceEnds = new Date(Date.parse(now) + grace_seconds * 1000).toISOString();
-    const after = keyView({ ...before, prefix: displayPrefix(secret), previous_key_expires_at: graceEnds, updated_at: now });
-    await changeLiveKey(
-      c,
-      key_id,
-      rotateKeyStatement(c.env.DB, key_id, { keyHash: await hashKey(secret), prefix: after.prefix, previousExpiresAt: graceEnds }, now),
-      { action: "key.rotate", targetType: "key", targetId: key_id, before: keyView(before), after },
-    );
-    forgetAll(hashes);
-    return c.json({ ...after, key: secret }, 201);
-  },
-);
-
-keys.openapi(
-  createRoute({
-    method: "delete",
-    path: "/keys/{key_id}",
-    operationId: "revokeKey",
-    summary: "Revoke a key at once (kept for the record)",
-    request: { params: KeyParam },
-    responses: { 200: json(KeySchema, "The revoked key"), 401: ERRORS[401], 404: ERRORS[404], 409: ERRORS[409] },
-  }),
-  async function revokeKey(c) {
-    const { key_id } = c.req.valid("param");
-    const before = await liveKey(c, key_id);
-    const hashes = await keyHashes(c.env.DB, key_id);
-    const now = nowIso();
-    const after = keyView({ ...before, revoked_at: now, updated_at: now });
-    await changeLiveKey(c, key_id, revokeKeyStatement(c.env.DB, key_id, now), {
-      action: "key.revoke",
-      targetType: "key",
-      targetId: key_id,
-      before: keyView(before),
-      after,
-    });
-    forgetAll(hashes);
-    return c.json(after, 200);
   },
 );

@@ -5,6 +5,7 @@ import { adminAuth } from "../admin/auth";
 import { authorize } from "../admin/authorize";
 import { ledgerExports } from "../admin/exports";
 import { jsonContentType } from "../admin/json-content-type";
+import { keyLifecycle } from "../admin/key-lifecycle";
 import { keyList } from "../admin/key-list";
 import { keys } from "../admin/keys";
 import { ledger } from "../admin/ledger";
@@ -37,7 +38,7 @@ api.use(async function asOperator(c, next) {
   await next();
 });
 api.use(authorize(), jsonContentType());
-for (const routes of [teams, keys, keyList, usage, ledger, ledgerExports]) api.route("/", routes);
+for (const routes of [teams, keys, keyLifecycle, keyList, usage, ledger, ledgerExports]) api.route("/", routes);
 internal.route("/admin", api);
 
 internal.onError((err, c) => {
