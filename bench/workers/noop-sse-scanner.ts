@@ -3,13 +3,7 @@
  * `./sse-scanner` here): same interface, does nothing, so the usage tap's
  * plumbing can be measured without the scanning.
  */
-export const MAX_PARSED_LINE_BYTES = 4 * 1024 * 1024;
-
 export type EventListener = (endOffset: number, isUsageOnly: boolean) => void;
-
-export function hasUsageObject(_data: Uint8Array): boolean {
-  return false;
-}
 
 export class SseScanner {
   usage: Record<string, unknown> | null = null;
