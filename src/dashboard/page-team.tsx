@@ -137,6 +137,8 @@ export function KeyPage(props: {
   totals: UsageTotals | undefined;
   series: Series;
   window: ChartWindow;
+  /** The charts' numbers as GET /admin/usage?key_id&group_by=hour,outcome writes CSV for this window. */
+  csvHref: string;
 }) {
   const key = props.apiKey;
   const canChange = props.operator.role !== "viewer" && key.status !== "revoked";
@@ -153,6 +155,11 @@ export function KeyPage(props: {
       <RangeLinks path={path} window={props.window} />
       <Totals row={props.totals} />
       <UsageCharts series={props.series} />
+      <p>
+        <a href={props.csvHref} download="usage-over-time.csv" id="csv-series-link">
+          {`Download the charts' numbers (${props.series.bucket === "hour" ? "per hour" : "per day"}, by outcome) as CSV`}
+        </a>
+      </p>
       {canChange ? (
         <section aria-label="Actions" class="actions">
           <a href={`${path}/revoke`} class="button danger">

@@ -50,7 +50,18 @@ keyPages.get("/keys/:key_id", async function keyPage(c) {
     usageRows(c.env, operator, windowQuery(window, filter), "", 1),
     usageSeries(c.env, operator, window, filter),
   ]);
-  return c.html(<KeyPage operator={operator} csrf={c.get("csrf")} apiKey={key.body} totals={totals[0]} series={series} window={window} />);
+  const csvHref = `/dashboard/usage.csv?${usageSearch(windowQuery(window, filter), { table: "over_time" })}`;
+  return c.html(
+    <KeyPage
+      operator={operator}
+      csrf={c.get("csrf")}
+      apiKey={key.body}
+      totals={totals[0]}
+      series={series}
+      window={window}
+      csvHref={csvHref}
+    />,
+  );
 });
 
 keyPages.get("/keys/:key_id/revoke", async function confirmRevoke(c) {

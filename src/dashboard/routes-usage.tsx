@@ -96,7 +96,7 @@ usagePages.get("/", async function overview(c) {
  * What a page showed, as GET /admin/usage writes CSV for the same window (the link's from/to
  * instants, bounded like a custom range): the overview's by-team-and-model table,
  * (table=over_time) its charts' points per hour or day, as the page drew them, and outcome, or
- * (table=keys) a team page's keys.
+ * (table=keys) a team page's keys; with key_id, one key's (a key page's charts).
  */
 const CSV_NAMES: Record<string, string> = { "team,model": "usage.csv", key: "team-keys.csv" };
 
@@ -112,7 +112,9 @@ usagePages.get("/usage.csv", async function usageCsv(c) {
   }
   const table = c.req.query("table");
   const groupBy = table === "over_time" ? `${window.bucket},outcome` : table === "keys" ? "key" : "team,model";
-  const search = usageSearch(windowQuery(window, { teamId }), { group_by: groupBy, format: "csv" });
+  // A key_id is the API's filter too, checked there like any (a team_admin's own keys only).
+  const filter = { teamId, keyId: c.req.query("key_id") || undefined };
+  const search = usageSearch(windowQuery(window, filter), { group_by: groupBy, format: "csv" });
   const res = await adminApi(c.env, operator, "GET", `/usage?${search}`);
   if (!res.ok) return c.text(`The usage query failed (${res.status}).`, res.status as 400);
   return c.body(await res.text(), 200, {

@@ -190,7 +190,7 @@ describe("dashboard pages over the admin API", () => {
     expect(key).toContain("<dt>Left this period</dt><dd>$0.499993</dd>");
   });
 
-  it("offers a team's and a key's page over 24 hours, 7 days and 30 days, and the team's keys as GET /admin/usage?group_by=key writes CSV", async () => {
+  it("offers a team's and a key's page over 24 hours, 7 days and 30 days, with the team's keys and the key's charts as GET /admin/usage writes CSV", async () => {
     const { teamA, keyA } = await seed();
     const session = await signIn();
     for (const range of ["24h", "7d", "30d"]) {
@@ -207,6 +207,15 @@ describe("dashboard pages over the admin API", () => {
       const key = await (await session.get(`/dashboard/keys/${keyA.id}?range=${range}`)).text();
       expect(key).toContain(`<a href="/dashboard/keys/${keyA.id}?range=${range}" aria-current="page">`);
       expect(key.match(/aria-current="page"/g)).toHaveLength(1);
+      // The key's charts as CSV: its own rows only, per the page's bucket and outcome.
+      const keyHref = /href="([^"]+)" download="usage-over-time.csv"/.exec(key)?.[1]?.replaceAll("&amp;", "&") ?? "";
+      const keyLink = new URL(keyHref, "https://gateway.test");
+      expect(keyLink.searchParams.get("key_id")).toBe(keyA.id);
+      const bucket = chartOf(key).bucket;
+      const keyQ = `from=${keyLink.searchParams.get("from")}&to=${keyLink.searchParams.get("to")}&key_id=${keyA.id}&group_by=${bucket},outcome&format=csv`;
+      const keyCsv = await (await session.get(keyHref)).text();
+      expect(keyCsv).toBe(await (await adminCall("GET", `/usage?${keyQ}`)).text());
+      expect(keyCsv.split("\r\n").filter((line) => line !== "").length).toBeGreaterThan(1);
     }
   });
 
@@ -239,6 +248,11 @@ describe("dashboard pages over the admin API", () => {
       expect(csv).toBe(await own.text());
       expect(csv).not.toContain(teamB);
     }
+    // Another team's key in the link is refused by the API's own check, as on GET /admin/usage.
+    const foreign = await t.get(`/dashboard/usage.csv?from=${from}&to=${to}&key_id=${keyB.id}&table=over_time`);
+    expect(foreign.status).toBe((await adminCall("GET", `/usage?key_id=${keyB.id}`, undefined, admin.token)).status);
+    expect(foreign.status).toBeGreaterThanOrEqual(400);
+    expect(await foreign.text()).not.toContain(keyB.id);
     expect((await getPage("/dashboard/health")).status).toBe(303);
   });
 });
