@@ -48,9 +48,10 @@ export async function usageRows(env: Env, operator: Operator, query: UsageQuery,
     if (status !== 200) throw new ApiFailure(status, body.error?.message ?? "The usage query failed.");
     rows.push(...body.data);
     cursor = body.next_cursor;
-    if (cursor === null) break;
+    if (cursor === null) return rows;
   }
-  return rows;
+  // Never a silent part of the answer: a page that cannot show every group says so.
+  throw new ApiFailure(400, `More than ${maxPages * 1000} groups to show on one page: narrow the range or the team, or use the CSV.`);
 }
 
 /** The charts' columns: bucket starts, and one number per bucket for each line of each chart. */
@@ -61,6 +62,8 @@ export interface Series {
   columns: Record<string, number[]>;
   /** Each chart's lines: CHART_LINES, and the split charts' (by team, by model) when drawn. */
   lines: Record<string, ChartLine[]>;
+  /** Charts that are not drawn, and why (a split chart with no usage, or too many groups). */
+  notDrawn?: Record<string, string>;
 }
 
 /** A percentage with two decimals, 0 for an empty bucket. */

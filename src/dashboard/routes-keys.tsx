@@ -50,7 +50,9 @@ keyPages.get("/keys/:key_id", async function keyPage(c) {
     usageRows(c.env, operator, windowQuery(window, filter), "", 1),
     usageSeries(c.env, operator, window, filter),
   ]);
-  const csvHref = `/dashboard/usage.csv?${usageSearch(windowQuery(window, filter), { table: "over_time" })}`;
+  // The key's team beside it: a team_admin's CSV is always of one of its teams (usage.csv's chosenTeam).
+  const csvFilter = { teamId: key.body.team_id, keyId: key.body.id };
+  const csvHref = `/dashboard/usage.csv?${usageSearch(windowQuery(window, csvFilter), { table: "over_time" })}`;
   return c.html(
     <KeyPage
       operator={operator}

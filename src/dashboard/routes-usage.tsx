@@ -72,6 +72,9 @@ usagePages.get("/", async function overview(c) {
     ]);
     series.lines = { ...series.lines, cost_by_team: costByTeam.lines, requests_by_model: requestsByModel.lines };
     series.columns = { ...series.columns, ...costByTeam.columns, ...requestsByModel.columns };
+    series.notDrawn = Object.fromEntries(
+      Object.entries({ cost_by_team: costByTeam.notDrawn, requests_by_model: requestsByModel.notDrawn }).filter(([, why]) => why),
+    ) as Record<string, string>;
     const props: OverviewProps = {
       operator,
       csrf: c.get("csrf"),

@@ -101,6 +101,15 @@ function bucketLabel(seconds: number, bucket: Series["bucket"]): string {
 export function Chart(props: { id: string; label: string; series: string; data?: Series }) {
   const lines = props.data?.lines[props.series] ?? CHART_LINES[props.series as ChartName] ?? [];
   const data = props.data;
+  const notDrawn = data?.notDrawn?.[props.series];
+  if (notDrawn !== undefined) {
+    return (
+      <figure class="chart">
+        <figcaption>{props.label}</figcaption>
+        <p class="not-drawn">{notDrawn}</p>
+      </figure>
+    );
+  }
   return (
     <figure class="chart">
       <figcaption id={`${props.id}-label`}>{props.label}</figcaption>

@@ -128,7 +128,7 @@ describe("the dashboard's charts over time", () => {
     const session = await signIn();
     const chart = chartOf(await (await session.get(`/dashboard?range=24h&team_id=${ids.teamId}`)).text());
     const lines = chart.lines.requests_by_model ?? [];
-    expect(lines.map((l) => l.label)).toEqual([...models.slice(0, 6), "2 others"]);
+    expect(lines.map((l) => l.label)).toEqual([...models.slice(0, 6), "2 other models"]);
     const sumOf = (of: ChartJson, keys: string[], i: number) => keys.reduce((a, k) => a + (of.columns[k]?.[i] ?? 0), 0);
     for (const [i] of chart.t.entries())
       expect(
@@ -145,6 +145,42 @@ describe("the dashboard's charts over time", () => {
     const teamLines = (all.lines.cost_by_team ?? []).map((l) => l.key);
     expect(teamLines.length).toBeGreaterThan(0);
     for (const [i] of all.t.entries()) expect(sumOf(all, teamLines, i)).toBeCloseTo(all.columns.cost_usd?.[i] ?? 0, 9);
+  });
+
+  it("draws a seventh group by name rather than as one other, and says why a split chart is not drawn: no usage, or too many groups for its points", async () => {
+    const session = await signIn();
+    const hour = Math.floor(Date.now() / HOUR) * HOUR;
+    const seven = await team();
+    const models = Array.from({ length: 7 }, (_, m) => `seven-model-${m}`);
+    await insertUsageEvents(
+      models.map((model, m) =>
+        usageRecord({ team_id: seven.teamId, key_id: seven.keyId, model, started_at: new Date(hour - HOUR + m).toISOString() }),
+      ),
+    );
+    const chart = chartOf(await (await session.get(`/dashboard?range=24h&team_id=${seven.teamId}`)).text());
+    expect((chart.lines.requests_by_model ?? []).map((l) => l.label).sort()).toEqual(models);
+
+    const idle = await team();
+    const empty = await (await session.get(`/dashboard?range=24h&team_id=${idle.teamId}`)).text();
+    expect(empty).toContain('<figcaption>Requests per hour by model</figcaption><p class="not-drawn">No usage in this range.</p>');
+
+    // 60 models × 168 hourly points is past the 10,000 rows a split chart may read.
+    const many = await team();
+    await insertUsageEvents(
+      Array.from({ length: 60 }, (_, m) =>
+        usageRecord({
+          team_id: many.teamId,
+          key_id: many.keyId,
+          model: `many-model-${m}`,
+          started_at: new Date(hour - HOUR + m).toISOString(),
+        }),
+      ),
+    );
+    const week = await (await session.get(`/dashboard?range=7d&team_id=${many.teamId}`)).text();
+    expect(week).toContain("Too many models to draw over this range; the table by model below has the figures.");
+    expect(chartOf(week).columns.requests?.reduce((a, b) => a + b, 0)).toBe(60);
+    const day = chartOf(await (await session.get(`/dashboard?range=24h&team_id=${many.teamId}`)).text());
+    expect(day.lines.requests_by_model).toHaveLength(7);
   });
 
   it("has hourly points for 7 days and daily points on UTC days for 30 days, each adding up to the page's totals", async () => {

@@ -248,6 +248,19 @@ describe("dashboard pages over the admin API", () => {
       expect(csv).toBe(await own.text());
       expect(csv).not.toContain(teamB);
     }
+    // A team_admin of two teams downloads a key page's CSV for a key of its second team.
+    const both = await adminJson<{ token: string }>("POST", "/operators", { name: "ta2", role: "team_admin", team_ids: [teamA, teamB] });
+    const t2 = await signIn(both.token);
+    const secondTeamKey = await (await t2.get(`/dashboard/keys/${keyB.id}`)).text();
+    const keyHref = /href="([^"]+)" download="usage-over-time.csv"/.exec(secondTeamKey)?.[1]?.replaceAll("&amp;", "&") ?? "";
+    const keyCsv = await (await t2.get(keyHref)).text();
+    const keyWindow = new URL(keyHref, "https://gateway.test").searchParams;
+    const ownKey = await adminCall(
+      "GET",
+      `/usage?from=${keyWindow.get("from")}&to=${keyWindow.get("to")}&key_id=${keyB.id}&group_by=hour,outcome&format=csv`,
+    );
+    expect(keyCsv).toBe(await ownKey.text());
+    expect(keyCsv.split("\r\n").filter((line) => line !== "").length).toBeGreaterThan(1);
     // Another team's key in the link is refused by the API's own check, as on GET /admin/usage.
     const foreign = await t.get(`/dashboard/usage.csv?from=${from}&to=${to}&key_id=${keyB.id}&table=over_time`);
     expect(foreign.status).toBe((await adminCall("GET", `/usage?key_id=${keyB.id}`, undefined, admin.token)).status);

@@ -374,3 +374,22 @@ describe("streams written in unusual but valid SSE", () => {
     });
   });
 });
+
+describe("an event stream from an endpoint that costs no tokens", () => {
+  it("records GET /v1/models answered as an event stream without usage as usage_source none with zero tokens, not an estimate", async () => {
+    const { key } = await seedKey();
+    mockUpstream(() => sseResponse(['data: {"object":"list","data":[]}\n\n', 'data: {"object":"list","data":[]}\n\n', "data: [DONE]\n\n"]));
+    const res = await callGateway("/v1/models", { key });
+    expect(res.status).toBe(200);
+    await res.text();
+    const record = await waitForUsage(res.headers.get("x-request-id") ?? "");
+    expect(record).toMatchObject({
+      endpoint: "/v1/models",
+      outcome: "completed",
+      usage_source: "none",
+      prompt_tokens: 0,
+      completion_tokens: 0,
+    });
+    expect(record.total_tokens).toBe(0);
+  });
+});
