@@ -2,6 +2,7 @@
 // `key_<uuidv7>` ids, Tensoras model names, ISO times, tokens and costs of plausible sizes.
 // Seeded, so that two runs measure the same rows.
 
+import { prng } from "../../scripts/lib/prng.mjs";
 import { COLUMNS } from "../../src/db/usage-events.ts";
 
 /** The cardinality the capacity plan assumes (docs/capacity.md): 50 teams × 10 keys, 6 models, 3 outcomes. */
@@ -25,18 +26,6 @@ export const ROLLUP_COMBINATIONS = TEAMS * KEYS_PER_TEAM * MODELS.length * OUTCO
 
 /** The ledger's columns (src/db/usage-events.ts, the one list), then recorded_at. */
 export const ROW_COLUMNS = [...COLUMNS, "recorded_at"];
-
-/** mulberry32: a small, fast, seeded PRNG. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (value, digits) => Math.floor(value).toString(16).padStart(digits, "0");
 

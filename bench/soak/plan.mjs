@@ -2,20 +2,10 @@
 // mock upstream does to it (x-mock-* knobs) and what the client does (read it all, or
 // abort at a point). The same seed and count give the same plan, byte for byte.
 
+import { prng } from "../../scripts/lib/prng.mjs";
+
 export const MODELS = ["llama-3.3-70b", "llama-3.1-8b", "qwen-3-32b", "mistral-7b-instruct", "deepseek-r1-distill-70b", "codestral-latest"];
 const WORDS = "the gateway meters every request it forwards and bills what upstream generated under faults".split(" ");
-
-/** mulberry32: a small, fast, seeded PRNG; `next()` is uniform in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Shares of the load (issue 12): 20 % client aborts, 5 % drops, 5 % 5xx, 5 % error events, some slow. */
 export const MIX = {

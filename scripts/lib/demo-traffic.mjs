@@ -9,6 +9,7 @@
  * imports it inside workerd.
  */
 import { CHAT, DEMO_WORKLOADS } from "./demo-catalogue.mjs";
+import { prng } from "./prng.mjs";
 
 export const HOUR_MS = 3_600_000;
 /** Requests in the busiest hour (about 2,000 a day): the dev start must stay fast. */
@@ -31,15 +32,9 @@ function seedOf(text) {
   return hash >>> 0;
 }
 
-/** mulberry32: a small seeded PRNG with [0, 1) output, the same in Node and workerd. */
+/** The seeded PRNG (scripts/lib/prng.mjs) of a text: the same text, the same draws. */
 function seededRandom(text) {
-  let state = seedOf(text);
-  return function random() {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return prng(seedOf(text));
 }
 
 const between = (random, [min, max]) => min + Math.floor(random() * (max - min + 1));
