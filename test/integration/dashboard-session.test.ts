@@ -137,36 +137,18 @@ describe("dashboard sign-in and session", () => {
   it("refuses a cross-origin form post even with a valid session and token", async () => {
     const session = await signIn();
     const csrf = await session.csrf();
-    const cross = await callGateway("/dashboard/logout", {
-      method: "POST",
-      headers: { cookie: session.cookie, origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ csrf }).toString(),
-      redirect: "manual",
-    });
+    const logout = (headers: Record<string, string>) =>
+      callGateway("/dashboard/logout", {
+        method: "POST",
+        headers: { cookie: session.cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams({ csrf }).toString(),
+        redirect: "manual",
+      });
+    const cross = await logout({ origin: "https://evil.example" });
     expect(cross.status).toBe(403);
-    const crossSite = await callGateway("/dashboard/logout", {
-      method: "POST",
-      headers: {
-        cookie: session.cookie,
-        origin: "null",
-        "sec-fetch-site": "cross-site",
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({ csrf }).toString(),
-      redirect: "manual",
-    });
+    const crossSite = await logout({ origin: "null", "sec-fetch-site": "cross-site" });
     expect(crossSite.status).toBe(403);
-    const sameOrigin = await callGateway("/dashboard/logout", {
-      method: "POST",
-      headers: {
-        cookie: session.cookie,
-        origin: "null",
-        "sec-fetch-site": "same-origin",
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams({ csrf }).toString(),
-      redirect: "manual",
-    });
+    const sameOrigin = await logout({ origin: "null", "sec-fetch-site": "same-origin" });
     expect(sameOrigin.status).toBe(303);
   });
 });

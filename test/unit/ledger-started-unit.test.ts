@@ -1,20 +1,12 @@
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  env,
-  getQueueResult,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import { sweepInterrupted } from "../../src/ledger/sweep";
 import { noteStarted } from "../../src/metering/producer";
 import type { StartedNote, UsageRecord } from "../../src/metering/usage-record";
 import { seedKey } from "../helpers/gateway";
+import { deliver, runCron } from "../helpers/ledger";
 import { usageRecord } from "../helpers/usage-record";
 
-const QUEUE = "tensoras-usage";
 const HOUR_MS = 3600 * 1000;
 
 afterEach(() => vi.restoreAllMocks());
@@ -33,16 +25,6 @@ function startedNote(record: UsageRecord, overrides: Partial<StartedNote> = {}):
     costs_tokens: true,
     ...overrides,
   };
-}
-
-async function deliver(bodies: unknown[]): Promise<void> {
-  const batch = createMessageBatch(
-    QUEUE,
-    bodies.map((body, i) => ({ id: `m-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: 1, body })),
-  );
-  await worker.queue(batch, env);
-  const result = await getQueueResult(batch, createExecutionContext());
-  expect(result.retryMessages).toEqual([]);
 }
 
 async function ledgerRow(requestId: string): Promise<Record<string, unknown> | null> {
@@ -185,9 +167,7 @@ describe("the interrupted sweep", () => {
     await deliver([startedNote(record, { started_at: new Date(Date.now() - 2 * HOUR_MS).toISOString() })]);
     vi.spyOn(console, "warn").mockImplementation(() => {});
 
-    const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "*/5 * * * *", scheduledTime: Date.now() }), env, ctx);
-    await waitOnExecutionContext(ctx);
+    await runCron(Date.now());
 
     expect(await ledgerRow(record.request_id)).toMatchObject({ outcome: "interrupted" });
   });
