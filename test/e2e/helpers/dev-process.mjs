@@ -8,14 +8,15 @@
  * Node built-ins and the scripts' own helpers only. Typed by dev-process.d.mts.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createWriteStream, rmSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { cp, mkdir, mkdtemp, symlink } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../../scripts/lib/free-port.mjs";
+import { alive, ownedResources, signalGroup } from "./process-groups.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const LOG_DIR = join(ROOT, ".wrangler", "e2e");
@@ -23,33 +24,9 @@ const LOG_DIR = join(ROOT, ".wrangler", "e2e");
 const DEV_FILES = ["scripts", "mock", "src", "migrations", "wrangler.toml", "package.json", "tsconfig.json", ".dev.vars.example"];
 const POLL_MS = 100;
 
-/** @type {Set<number>} every process group seen under an `npm run dev` of this module */
-const groups = new Set();
-/** @type {Set<string>} */
-const tempDirs = new Set();
+// Every process group seen under an `npm run dev` of this module, and its temp copies.
+const { groups, tempDirs, removeTempDirs } = ownedResources();
 let starts = 0;
-// Last resort should the test process end without its afterAll.
-process.on("exit", () => {
-  for (const pgid of groups) signalGroup(pgid, "SIGKILL");
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function signalGroup(pgid, signal) {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error?.code === "EPERM";
-  }
-}
 
 /** Every process below `rootPid` (itself included), from one `ps` of the whole machine. */
 export function processTree(rootPid) {
@@ -138,6 +115,5 @@ export async function startDev(timeoutMs, { again, env = {} } = {}) {
 export async function cleanUpDev() {
   for (const pgid of groups) signalGroup(pgid, "SIGKILL");
   groups.clear();
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true }).catch(() => {});
-  tempDirs.clear();
+  await removeTempDirs();
 }

@@ -10,8 +10,8 @@
  * TypeScript tests by gateway-process.d.mts beside this file.
  */
 import { spawn } from "node:child_process";
-import { createWriteStream, rmSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { cp, mkdir, mkdtemp, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { freePort } from "../../../scripts/lib/free-port.mjs";
 import { waitForHealth } from "../../../scripts/lib/health.mjs";
 import { runWrangler } from "../../../scripts/lib/wrangler.mjs";
+import { alive, ownedResources, signalGroup } from "./process-groups.mjs";
 
 export { startMockTensoras } from "../../../mock/tensoras.mjs";
 
@@ -29,16 +30,9 @@ const WORKER_FILES = ["src", "migrations", "wrangler.toml", "package.json", "tsc
 const HEALTH_TIMEOUT_MS = 60_000;
 const GROUP_POLL_MS = 50;
 
-/** @type {Set<number>} process group ids still possibly alive */
-const groups = new Set();
-/** @type {Set<string>} */
-const tempDirs = new Set();
+// Process group ids still possibly alive, and temp copies: no wrangler outlives the test process.
+const { groups, tempDirs, removeTempDirs } = ownedResources();
 let starts = 0;
-// Last resort should the test process end without its afterAll: no wrangler outlives it.
-process.on("exit", () => {
-  for (const pgid of groups) signalGroup(pgid, "SIGKILL");
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
 
 /**
  * A snapshot of the worker in a temp directory, with the D1 migrations applied to
@@ -55,28 +49,10 @@ export async function prepareGatewayState() {
   return { app, persistDir };
 }
 
-/** True while any process of the group exists (signal 0 only checks). */
-function groupAlive(pgid) {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return error?.code === "EPERM";
-  }
-}
-
-function signalGroup(pgid, signal) {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
-}
-
 /** Waits until no process of the group is left; false if some still are after `timeoutMs`. */
 async function groupGone(pgid, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  while (groupAlive(pgid)) {
+  while (alive(-pgid)) {
     if (Date.now() > deadline) return false;
     await sleep(GROUP_POLL_MS);
   }
@@ -134,6 +110,5 @@ export async function startGateway(state, vars) {
 export async function cleanUpGateways() {
   for (const pgid of groups) signalGroup(pgid, "SIGKILL");
   await Promise.all([...groups].map((pgid) => groupGone(pgid, 5_000)));
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true }).catch(() => {});
-  tempDirs.clear();
+  await removeTempDirs();
 }
