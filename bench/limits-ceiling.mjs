@@ -18,7 +18,7 @@ import { buildGateway, buildLimitsDriver } from "./lib/build.mjs";
 import { prepareGatewayDb, seedBudgetedTeam } from "./lib/gateway-db.mjs";
 import { directLabel, printLimitsReport, summarizeLimits } from "./lib/limits-report.mjs";
 import { busiestThread, childPids, cpuDelta, cpuSample, findWorkerdPid, threadSample } from "./lib/proc.mjs";
-import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { BENCH_WORKER, gatewayVars, runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
 import { fmt, median, quantile } from "./lib/stats.mjs";
 
@@ -88,7 +88,6 @@ async function main() {
 }
 
 function startWorkers(mock, [gatewayScript, driverScript]) {
-  const common = { modules: true, compatibilityDate: "2026-11-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
   return startMiniflare({
     cf: false,
     handleStructuredLogs: (log) => {
@@ -96,15 +95,10 @@ function startWorkers(mock, [gatewayScript, driverScript]) {
     },
     workers: [
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "gateway",
         script: gatewayScript,
-        bindings: {
-          TENSORAS_BASE_URL: mock.url,
-          TENSORAS_API_KEY: UPSTREAM_KEY,
-          MAX_REQUEST_BYTES: "10485760",
-          UPSTREAM_TIMEOUT_MS: "300000",
-        },
+        bindings: gatewayVars(mock.url, UPSTREAM_KEY),
         d1Databases: { DB: "tensoras-gateway" },
         durableObjects: { TEAM_LIMITS: { className: "TeamLimits", useSQLite: true } },
         queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
@@ -112,7 +106,7 @@ function startWorkers(mock, [gatewayScript, driverScript]) {
       },
       // The object lives in the gateway's isolate; the driver calls it from its own, as a gateway isolate would.
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "limits-driver",
         script: driverScript,
         durableObjects: { TEAM_LIMITS: { className: "TeamLimits", scriptName: "gateway", useSQLite: true } },

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { PLUMBING_VARIANTS as ALL_VARIANTS, buildPlumbing } from "./lib/build.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid } from "./lib/proc.mjs";
-import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { BENCH_WORKER, runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
 import { fmt, fmtSpread, median, spread, table } from "./lib/stats.mjs";
 
@@ -41,12 +41,10 @@ async function main() {
   const workers = [];
   for (const variant of PLUMBING_VARIANTS) {
     workers.push({
+      ...BENCH_WORKER,
       name: variant,
-      modules: true,
       script: await buildPlumbing(variant),
-      compatibilityDate: "2026-11-01",
       bindings: { UPSTREAM_URL: mock.url },
-      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     });
   }
   const mf = await startMiniflare({ cf: false, workers });

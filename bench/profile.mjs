@@ -14,7 +14,7 @@ import { freePort } from "../scripts/lib/free-port.mjs";
 import { buildGateway, buildPlumbing } from "./lib/build.mjs";
 import { prepareGatewayDb } from "./lib/gateway-db.mjs";
 import { mockKnobs } from "./lib/mock-knobs.mjs";
-import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { BENCH_WORKER, gatewayVars, runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { table } from "./lib/stats.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -86,20 +86,13 @@ async function main() {
   const script = opts.worker === "gateway" ? await buildGateway() : await buildPlumbing(opts.worker);
   const inspectorPort = await freePort();
   const worker = {
-    modules: true,
-    compatibilityDate: "2026-11-01",
-    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    ...BENCH_WORKER,
     name: opts.worker,
     script,
   };
   if (opts.worker === "gateway") {
     Object.assign(worker, {
-      bindings: {
-        TENSORAS_BASE_URL: mock.url,
-        TENSORAS_API_KEY: UPSTREAM_KEY,
-        MAX_REQUEST_BYTES: "10485760",
-        UPSTREAM_TIMEOUT_MS: "300000",
-      },
+      bindings: gatewayVars(mock.url, UPSTREAM_KEY),
       d1Databases: { DB: "tensoras-gateway" },
       queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
       queueConsumers: { "tensoras-usage": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } },

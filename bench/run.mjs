@@ -15,7 +15,7 @@ import { buildGateway, buildGatewayNoLedger, buildGatewayNoStarted, buildPlumbin
 import { prepareGatewayDb, seedBudgetedTeam } from "./lib/gateway-db.mjs";
 import { mockKnobs } from "./lib/mock-knobs.mjs";
 import { cpuDelta, cpuSample, findWorkerdPid, memory } from "./lib/proc.mjs";
-import { runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
+import { BENCH_WORKER, gatewayVars, runMain, startLoader, startMiniflare, startMock } from "./lib/processes.mjs";
 import { machine, writeResults } from "./lib/report.mjs";
 import { median, quantile } from "./lib/stats.mjs";
 import { summarize } from "./lib/summary.mjs";
@@ -121,19 +121,13 @@ async function main() {
     buildGatewayNoLedger(),
     buildGatewayNoStarted(),
   ]);
-  const gatewayVars = {
-    TENSORAS_BASE_URL: mock.url,
-    TENSORAS_API_KEY: UPSTREAM_KEY,
-    MAX_REQUEST_BYTES: "10485760",
-    UPSTREAM_TIMEOUT_MS: "300000",
-  };
+  const vars = gatewayVars(mock.url, UPSTREAM_KEY);
   // The teams' budgets and rate limits: one object per team (src/limits/team-limits.ts), held by
   // gw-budget as wrangler.toml has it; the other gateways bind the same namespace (the gateway's
   // queue consumer settles gw-budget's records in it; plain keys never call it).
   const teamLimits = { TEAM_LIMITS: { className: "TeamLimits", scriptName: "gw-budget", useSQLite: true } };
   // workerd's log lines (the gateway logs one per request) are counted, not printed.
   const logCounts = {};
-  const common = { modules: true, compatibilityDate: "2026-11-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
   const mf = await startMiniflare({
     cf: false,
     handleStructuredLogs: (log) => {
@@ -142,10 +136,10 @@ async function main() {
     },
     workers: [
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "gateway",
         script: gatewayScript,
-        bindings: gatewayVars,
+        bindings: vars,
         d1Databases: { DB: "tensoras-gateway" },
         durableObjects: teamLimits,
         queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
@@ -153,32 +147,32 @@ async function main() {
           "tensoras-usage": { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: "tensoras-usage-dlq" },
         },
       },
-      { ...common, name: "bare", script: bareScript, bindings: { UPSTREAM_URL: mock.url } },
-      { ...common, name: "noop-tap", script: noopScript, bindings: { UPSTREAM_URL: mock.url } },
+      { ...BENCH_WORKER, name: "bare", script: bareScript, bindings: { UPSTREAM_URL: mock.url } },
+      { ...BENCH_WORKER, name: "noop-tap", script: noopScript, bindings: { UPSTREAM_URL: mock.url } },
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "gw-no-ledger",
         script: noLedgerScript,
-        bindings: gatewayVars,
+        bindings: vars,
         d1Databases: { DB: "tensoras-gateway" },
         durableObjects: teamLimits,
       },
       // Same queue and D1 as the gateway; the gateway worker's consumer (the same code) writes its records.
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "gw-no-started",
         script: noStartedScript,
-        bindings: gatewayVars,
+        bindings: vars,
         d1Databases: { DB: "tensoras-gateway" },
         durableObjects: teamLimits,
         queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },
       },
       // The gateway as built, holding the TeamLimits objects; same queue and D1 as the gateway.
       {
-        ...common,
+        ...BENCH_WORKER,
         name: "gw-budget",
         script: gatewayScript,
-        bindings: gatewayVars,
+        bindings: vars,
         d1Databases: { DB: "tensoras-gateway" },
         durableObjects: { TEAM_LIMITS: { className: "TeamLimits", useSQLite: true } },
         queueProducers: { USAGE_QUEUE: { queueName: "tensoras-usage" } },

@@ -3,6 +3,8 @@
 // none of the Node ↔ workerd proxy's round trips. workerd's clock advances across I/O, which
 // is what these are.
 
+import { BENCH_WORKER } from "./processes.mjs";
+
 export const DRIVER = "ledger-driver";
 
 const DRIVER_SCRIPT = `
@@ -50,7 +52,7 @@ export function driverWorker({ database, extraDatabases = {}, gateway, adminToke
   return {
     name: DRIVER,
     modules: true,
-    compatibilityDate: "2026-11-01",
+    compatibilityDate: BENCH_WORKER.compatibilityDate,
     script: DRIVER_SCRIPT,
     bindings: { ADMIN_TOKEN: adminToken },
     d1Databases: { DB: database, ...extraDatabases },

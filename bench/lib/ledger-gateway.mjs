@@ -2,7 +2,7 @@
 // persisted under a directory of the bench's own, for bench/ledger.mjs.
 import { applyMigrations } from "./gateway-db.mjs";
 import { driverWorker } from "./ledger-driver.mjs";
-import { startMiniflare } from "./processes.mjs";
+import { BENCH_WORKER, startMiniflare } from "./processes.mjs";
 
 export const ADMIN_TOKEN = "bench-ledger-admin-token";
 export const USAGE_QUEUE = "tensoras-usage";
@@ -21,7 +21,7 @@ export function startLedgerGateway({ script, persistDir, workers, vars = {} }) {
   const gateways = workers.map(({ name, database }) => ({
     name,
     modules: true,
-    compatibilityDate: "2026-11-01",
+    compatibilityDate: BENCH_WORKER.compatibilityDate,
     script,
     bindings: {
       // Nothing is forwarded in this bench: the upstream is never called.

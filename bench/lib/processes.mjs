@@ -122,6 +122,14 @@ export function startLoader(script = "bench/lib/load.mjs") {
   };
 }
 
+/** What every bench worker is: ES modules at wrangler.toml's compatibility date, reachable directly (unsafeGetDirectURL). */
+export const BENCH_WORKER = { modules: true, compatibilityDate: "2026-11-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] };
+
+/** The gateway's vars against the mock: its upstream and key, and production's body and timeout bounds. */
+export function gatewayVars(upstreamUrl, upstreamKey) {
+  return { TENSORAS_BASE_URL: upstreamUrl, TENSORAS_API_KEY: upstreamKey, MAX_REQUEST_BYTES: "10485760", UPSTREAM_TIMEOUT_MS: "300000" };
+}
+
 /** Starts Miniflare (options in the Miniflare 4 shape, converted for Miniflare 5) and registers its disposal. */
 export async function startMiniflare(options) {
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import("miniflare");

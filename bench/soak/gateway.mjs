@@ -3,7 +3,7 @@
 // ledger. The queue broker is Miniflare's, in memory (see run.mjs for what that means).
 import { setTimeout as sleep } from "node:timers/promises";
 import { findWorkerdPid } from "../lib/proc.mjs";
-import { startMiniflare } from "../lib/processes.mjs";
+import { BENCH_WORKER, startMiniflare } from "../lib/processes.mjs";
 
 export const USAGE_QUEUE = "tensoras-usage";
 export const USAGE_DLQ = "tensoras-usage-dlq";
@@ -29,11 +29,9 @@ export async function startSoakGateway({ script, persistDir, vars, faults, onLog
     handleStructuredLogs: onLog,
     workers: [
       {
+        ...BENCH_WORKER,
         name: "gateway",
-        modules: true,
         script,
-        compatibilityDate: "2026-11-01",
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         bindings: { ...vars, SOAK_FAULTS: JSON.stringify(faults) },
         d1Databases: { DB: "tensoras-gateway" },
         // As wrangler.toml; the soak's keys carry no limits, so the object is not on their path.

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { buildFaultyGateway } from "../lib/build.mjs";
 import { applyMigrations } from "../lib/gateway-db.mjs";
-import { cleanupAll, onCleanup, runMain, startLoader, startMock } from "../lib/processes.mjs";
+import { cleanupAll, gatewayVars, onCleanup, runMain, startLoader, startMock } from "../lib/processes.mjs";
 import { machine, writeResults } from "../lib/report.mjs";
 import { compareLedger, compareLongStreams } from "./compare.mjs";
 import { finishLedger, mintKeys, readOutputs } from "./end.mjs";
@@ -100,14 +100,7 @@ async function main() {
 
   const mock = await startMock({ apiKey: upstreamKey });
   const script = await buildFaultyGateway();
-  const vars = {
-    TENSORAS_BASE_URL: mock.url,
-    TENSORAS_API_KEY: upstreamKey,
-    ADMIN_TOKEN: adminToken,
-    MAX_REQUEST_BYTES: "10485760",
-    UPSTREAM_TIMEOUT_MS: "300000",
-    INTERRUPTED_AFTER_SECONDS: String(INTERRUPTED_AFTER_S),
-  };
+  const vars = { ...gatewayVars(mock.url, upstreamKey), ADMIN_TOKEN: adminToken, INTERRUPTED_AFTER_SECONDS: String(INTERRUPTED_AFTER_S) };
   const start = () => startSoakGateway({ script, persistDir, vars, faults: FAULTS, onLog, onMiniflareLog });
   let gw = await start();
   await applyMigrations(gw.db);
