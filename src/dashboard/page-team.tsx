@@ -5,7 +5,7 @@ import { formatMillionths, parseMillionths } from "../pricing/decimal";
 import { Layout } from "./layout";
 import { formatUsd, type Series } from "./overview-data";
 import { TableScroll } from "./table-scroll";
-import { Totals, UsageCharts } from "./tables";
+import { Figures, Totals, UsageCharts } from "./tables";
 import { type ChartWindow, RANGES } from "./windows";
 
 function windowName(window: ChartWindow): string {
@@ -52,16 +52,7 @@ function Budget(props: { id: string; budget: TeamView["budget"]; limits: TeamVie
     ["Requests per minute", String(limits?.requests_per_minute ?? "no limit")],
     ["Tokens per minute", String(limits?.tokens_per_minute ?? "no limit")],
   ];
-  return (
-    <dl class="totals" id={props.id}>
-      {figures.map(([name, value]) => (
-        <div>
-          <dt>{name}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <Figures id={props.id} figures={figures} />;
 }
 
 export function TeamPage(props: {

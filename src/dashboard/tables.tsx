@@ -76,9 +76,14 @@ export function Totals(props: { row: UsageTotals | undefined }) {
     ["Reasoning tokens", String(row?.reasoning_tokens ?? 0)],
     ["Cost", formatUsd(row?.cost_micro_usd ?? 0)],
   ];
+  return <Figures id="totals" figures={figures} />;
+}
+
+/** Named figures as a description list of cards: the totals, a budget. */
+export function Figures(props: { id: string; figures: [string, string][] }) {
   return (
-    <dl class="totals" id="totals">
-      {figures.map(([name, value]) => (
+    <dl class="totals" id={props.id}>
+      {props.figures.map(([name, value]) => (
         <div>
           <dt>{name}</dt>
           <dd>{value}</dd>
