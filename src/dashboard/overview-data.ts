@@ -2,6 +2,7 @@ import type { Operator } from "../admin/operator";
 import type { UsageTotals } from "../db/usage-summary";
 import type { Env } from "../env";
 import { OUTCOMES, type Outcome } from "../metering/usage-record";
+import { formatMillionths } from "../pricing/decimal";
 import { adminJson } from "./admin-client";
 import { CHART_LINES, type ChartLine, FAILED_OUTCOMES } from "./chart-lines";
 import { type Bucket, bucketStarts, type ChartWindow, windowQuery } from "./windows";
@@ -126,6 +127,7 @@ export function topRows(rows: UsageTotals[], by: "cost_micro_usd" | "requests", 
   return [...rows].sort((a, b) => b[by] - a[by]).slice(0, n);
 }
 
+/** Integer micro-USD as dollars to the micro-dollar, exactly (no float): $0.000042. */
 export function formatUsd(microUsd: number): string {
-  return `$${(microUsd / 1e6).toFixed(6)}`;
+  return `$${formatMillionths(microUsd, 6)}`;
 }
