@@ -8,7 +8,7 @@ import { ApiFailure, type UsageQuery, usageRows, usageSearch, usageSeries } from
 import { type Health, HealthPage, type LedgerExport } from "./page-health";
 import { MessagePage } from "./page-misc";
 import { OverviewPage, type OverviewProps, RangeErrorPage } from "./page-overview";
-import { splitSeries } from "./split-series";
+import { splitSeries, withSplit } from "./split-series";
 import { type ChartWindow, instantsWindow, rangeWindow, WindowError, windowOf, windowQuery } from "./windows";
 
 export const usagePages = new Hono<DashEnv>();
@@ -60,21 +60,20 @@ usagePages.get("/", async function overview(c) {
   }
   const query = windowQuery(window, { teamId });
   try {
-    const [totals, byTeam, byModel, byKey, series, costByTeam, requestsByModel, teams] = await Promise.all([
+    // The tables by team and by model also rank the split charts' groups: each asked once.
+    const teamRows = usageRows(c.env, operator, query, "team");
+    const modelRows = usageRows(c.env, operator, query, "model");
+    const [totals, byTeam, byModel, byKey, overTime, costByTeam, requestsByModel, teams] = await Promise.all([
       usageRows(c.env, operator, query, "", 1),
-      usageRows(c.env, operator, query, "team"),
-      usageRows(c.env, operator, query, "model"),
+      teamRows,
+      modelRows,
       usageRows(c.env, operator, query, "key"),
       usageSeries(c.env, operator, window, { teamId }),
-      splitSeries(c.env, operator, window, { teamId }, "team", "cost_micro_usd"),
-      splitSeries(c.env, operator, window, { teamId }, "model", "requests"),
+      splitSeries(c.env, operator, window, { teamId }, { group: "team", measure: "cost_micro_usd", groups: teamRows }),
+      splitSeries(c.env, operator, window, { teamId }, { group: "model", measure: "requests", groups: modelRows }),
       filterTeams(c.env, operator, query),
     ]);
-    series.lines = { ...series.lines, cost_by_team: costByTeam.lines, requests_by_model: requestsByModel.lines };
-    series.columns = { ...series.columns, ...costByTeam.columns, ...requestsByModel.columns };
-    series.notDrawn = Object.fromEntries(
-      Object.entries({ cost_by_team: costByTeam.notDrawn, requests_by_model: requestsByModel.notDrawn }).filter(([, why]) => why),
-    ) as Record<string, string>;
+    const series = withSplit(withSplit(overTime, "cost_by_team", costByTeam), "requests_by_model", requestsByModel);
     const props: OverviewProps = {
       operator,
       csrf: c.get("csrf"),

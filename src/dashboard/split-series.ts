@@ -2,7 +2,7 @@ import type { Operator } from "../admin/operator";
 import type { UsageTotals } from "../db/usage-summary";
 import type { Env } from "../env";
 import type { ChartLine } from "./chart-lines";
-import { usageRows } from "./overview-data";
+import { type Series, usageRows } from "./overview-data";
 import { bucketStarts, type ChartWindow, windowQuery } from "./windows";
 
 /** Lines a split chart draws at most: the largest groups, then one line for all the others. */
@@ -39,7 +39,8 @@ interface Ranked {
 
 /**
  * One measure over time split by team or by model: the groups ranked over the whole window
- * from GET /admin/usage?group_by=team (one row each), then their points from
+ * from `groups`, GET /admin/usage?group_by=team (or model) for the same window (the page's own
+ * table, asked once), then their points from
  * group_by=hour,team (or day, model). The SPLIT_LINES largest are a line each and the rest
  * one "others" line (all of them when only one more), so a bucket's lines add up to its
  * total. Columns are named by position (split_team_0…), never by a name a caller chose.
@@ -49,11 +50,11 @@ export async function splitSeries(
   operator: Operator,
   window: ChartWindow,
   filter: { teamId?: string; keyId?: string },
-  group: Group,
-  measure: Measure,
+  split: { group: Group; measure: Measure; groups: Promise<UsageTotals[]> },
 ): Promise<Split> {
+  const { group, measure } = split;
   const query = windowQuery(window, filter);
-  const groups = await usageRows(env, operator, query, group);
+  const groups = await split.groups;
   const starts = bucketStarts(window);
   const noun = group === "team" ? "teams" : "models";
   if (groups.length === 0) return { lines: [], columns: {}, notDrawn: "No usage in this range." };
@@ -82,4 +83,14 @@ export async function splitSeries(
   }
   for (const line of lines) columns[line.key] = (columns[line.key] ?? []).map((value) => value / scale);
   return { lines, columns };
+}
+
+/** The series with a split chart's lines, columns and (when not drawn) its reason; CHART_LINES itself is never written. */
+export function withSplit(series: Series, chart: string, split: Split): Series {
+  return {
+    ...series,
+    lines: { ...series.lines, [chart]: split.lines },
+    columns: { ...series.columns, ...split.columns },
+    notDrawn: split.notDrawn === undefined ? series.notDrawn : { ...series.notDrawn, [chart]: split.notDrawn },
+  };
 }
