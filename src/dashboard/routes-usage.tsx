@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Operator } from "../admin/operator";
 import type { TeamView } from "../admin/views";
+import type { UsageTotals } from "../db/usage-summary";
 import type { Env } from "../env";
 import { adminApi, adminJson } from "./admin-client";
 import type { DashEnv } from "./middleware";
@@ -25,15 +26,25 @@ function csvLinks(window: ChartWindow, teamId: string | undefined): OverviewProp
   return { table: `/dashboard/usage.csv?${search}`, series: `/dashboard/usage.csv?${search}&table=over_time` };
 }
 
-/** The filter's teams: a team_admin's own (named by the API), else every team with usage in the range. */
-async function filterTeams(env: Env, operator: Operator, query: UsageQuery): Promise<{ id: string; name: string }[]> {
+/**
+ * The filter's teams: a team_admin's own (named by the API), else every team with usage in the
+ * range: the page's own by-team rows when it shows all teams (`allTeams`), asked once.
+ */
+async function filterTeams(
+  env: Env,
+  operator: Operator,
+  query: UsageQuery,
+  allTeams?: Promise<UsageTotals[]>,
+): Promise<{ id: string; name: string }[]> {
   if (operator.role === "team_admin") {
     const teams = await Promise.all(
       operator.teamIds.map((id) => adminJson<TeamView>(env, operator, "GET", `/teams/${encodeURIComponent(id)}`)),
     );
     return teams.filter((t) => t.status === 200).map((t) => ({ id: t.body.id, name: t.body.name }));
   }
-  const rows = await usageRows(env, operator, { from: query.from, to: query.to }, "team");
+  const rows = await (query.teamId === undefined && allTeams
+    ? allTeams
+    : usageRows(env, operator, { from: query.from, to: query.to }, "team"));
   return rows.map((row) => ({ id: row.team_id ?? "", name: row.team_name ?? row.team_id ?? "" }));
 }
 
@@ -60,7 +71,7 @@ usagePages.get("/", async function overview(c) {
   }
   const query = windowQuery(window, { teamId });
   try {
-    // The tables by team and by model also rank the split charts' groups: each asked once.
+    // The tables by team and by model also rank the split charts' groups (and list the filter's teams): each asked once.
     const teamRows = usageRows(c.env, operator, query, "team");
     const modelRows = usageRows(c.env, operator, query, "model");
     const [totals, byTeam, byModel, byKey, overTime, costByTeam, requestsByModel, teams] = await Promise.all([
@@ -71,7 +82,7 @@ usagePages.get("/", async function overview(c) {
       usageSeries(c.env, operator, window, { teamId }),
       splitSeries(c.env, operator, window, { teamId }, { group: "team", measure: "cost_micro_usd", groups: teamRows }),
       splitSeries(c.env, operator, window, { teamId }, { group: "model", measure: "requests", groups: modelRows }),
-      filterTeams(c.env, operator, query),
+      filterTeams(c.env, operator, query, teamRows),
     ]);
     const series = withSplit(withSplit(overTime, "cost_by_team", costByTeam), "requests_by_model", requestsByModel);
     const props: OverviewProps = {
