@@ -7,7 +7,7 @@ import { auditStatement, notFound } from "./views";
 // A live key (not revoked), and its changes written with their audit entry: for every route that changes a key.
 
 /** A change to a revoked key: 409, since revoked keys are kept for the record only. */
-export function keyRevoked(keyId: string): GatewayError {
+function keyRevoked(keyId: string): GatewayError {
   return new GatewayError(409, "key_revoked", `Key "${keyId}" is revoked; revoked keys are kept for the record only.`);
 }
 

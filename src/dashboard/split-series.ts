@@ -6,7 +6,7 @@ import { type Series, usageRows } from "./overview-data";
 import { bucketStarts, type ChartWindow, windowQuery } from "./windows";
 
 /** Lines a split chart draws at most: the largest groups, then one line for all the others. */
-export const SPLIT_LINES = 6;
+const SPLIT_LINES = 6;
 
 const PALETTE = ["#2563eb", "#dc2626", "#15803d", "#9333ea", "#ea580c", "#0891b2", "#6b7280"];
 
@@ -26,7 +26,7 @@ function groupOf(row: UsageTotals, group: Group): { id: string; label: string } 
 }
 
 /** Rows one split chart may read (groups × buckets): past this it is not drawn; the tables have the figures. */
-export const MAX_SPLIT_ROWS = 10_000;
+const MAX_SPLIT_ROWS = 10_000;
 
 const byTotal = (a: Ranked, b: Ranked) => b.total - a.total || b.requests - a.requests || (a.id < b.id ? -1 : 1);
 

@@ -6,7 +6,7 @@
 const HOUR_MS = 3600_000;
 const DAY_MS = 86_400_000;
 /** A custom range's longest span: a dashboard is not an export (CSV or the ledger export is). */
-export const MAX_CUSTOM_DAYS = 400;
+const MAX_CUSTOM_DAYS = 400;
 /** Past a week, hourly points are too many to read (and to table): daily ones. */
 const HOURLY_UP_TO_MS = 7 * DAY_MS;
 
@@ -32,7 +32,7 @@ export function rangeName(value: string | undefined): RangeName {
   return value === "7d" || value === "30d" ? value : "24h";
 }
 
-export function bucketMs(bucket: Bucket): number {
+function bucketMs(bucket: Bucket): number {
   return bucket === "hour" ? HOUR_MS : DAY_MS;
 }
 
